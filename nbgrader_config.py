@@ -1,0 +1,12 @@
+"""nbgrader configuration for this course (read when nbgrader runs from the course root)."""
+from course_lib.runmode import grading_kernel_arguments
+
+c = get_config()  # noqa: F821 - injected by traitlets
+
+c.CourseDirectory.course_id = "how-nets-train"
+# Solution notebooks are nbgrader's source; the student versions are its release.
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+# Autograde and Validate execute notebooks with long cells shrunk (course_lib.runmode).
+c.Execute.extra_arguments = grading_kernel_arguments()
+c.Execute.timeout = 120
