@@ -22,9 +22,17 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".bootstrap-stamp"
 INSTALL_INPUTS = ("pyproject.toml", "constraints.txt")
 
-# nbgrader ships four JupyterLab plugins; students get the two they use.
-INSTRUCTOR_LAB_PLUGINS = ("nbgrader:formgrader", "nbgrader:create-assignment")
-INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",)
+# Students keep nbgrader's assignment list and Validate button; these are the
+# instructor's tools, hidden in the student setup.
+INSTRUCTOR_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+INSTRUCTOR_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.course_list",
+)
 
 
 def run(*command, **kwargs):
@@ -52,19 +60,29 @@ def ensure_environment():
 
 
 def set_instructor_extensions(enabled):
+    """Show or hide nbgrader's instructor tools. Locked either way, so a student cannot
+    switch them back on from JupyterLab's plugin manager."""
     verb = "enable" if enabled else "disable"
     for plugin in INSTRUCTOR_LAB_PLUGINS:
-        run(BIN / "jupyter", "labextension", verb, "--level=sys_prefix", plugin,
-            stdout=subprocess.DEVNULL)
+        run_quietly(BIN / "jupyter", "labextension", verb, "--level=sys_prefix", plugin)
+        run_quietly(BIN / "jupyter", "labextension", "lock", "--level=sys_prefix", plugin)
     for extension in INSTRUCTOR_SERVER_EXTENSIONS:
-        run(BIN / "jupyter", "server", "extension", verb, "--sys-prefix", extension,
-            stdout=subprocess.DEVNULL)
+        run_quietly(BIN / "jupyter", "server", "extension", verb, "--sys-prefix", extension)
+
+
+def run_quietly(*command):
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(map(str, command))} failed:\n{result.stdout}{result.stderr}")
 
 
 def exec_in_environment(*command):
-    """Replace this process, so Ctrl-C and exit codes behave as if run directly."""
+    """Replace this process, as if run in the activated environment: Ctrl-C and the exit
+    code behave as if run directly, and scripts nbgrader runs by name (alembic) are found."""
+    environment = dict(os.environ, VIRTUAL_ENV=str(VENV),
+                       PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
     executable = str(BIN / command[0])
-    os.execv(executable, [executable, *map(str, command[1:])])
+    os.execve(executable, [executable, *map(str, command[1:])], environment)
 
 
 def main(argv):
