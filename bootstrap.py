@@ -91,6 +91,10 @@ def main(argv):
         print(usage, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
+    # Notebook kernels run in their notebook's folder, so a relative data path (as in
+    # `COURSE_DATA_DIR=../shared/data`) must be fixed before leaving the caller's folder.
+    if os.environ.get("COURSE_DATA_DIR"):
+        os.environ["COURSE_DATA_DIR"] = os.path.abspath(os.environ["COURSE_DATA_DIR"])
     os.chdir(ROOT)
     ensure_environment()
     if command == "test":
