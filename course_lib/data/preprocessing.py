@@ -1,0 +1,49 @@
+"""Turning raw datasets into what a model eats: flat float vectors, train/validation splits."""
+import numpy as np
+
+
+def flatten_and_scale(images):
+    """uint8 images [N, H, W] -> float32 [N, H*W] with pixel values scaled into [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        # Dividing by 255 is only right for 8-bit pixels; anything else was scaled already
+        # or is not an image.
+        raise ValueError(f"expected uint8 images with pixel values 0..255, "
+                         f"got dtype {images.dtype}")
+    if images.ndim < 2:
+        raise ValueError(f"expected images of shape [N, H, W], got shape {images.shape}")
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+def _validation_count(validation_size, n_samples):
+    if isinstance(validation_size, (bool, np.bool_)):
+        raise ValueError(f"validation_size must be a count or a fraction, got {validation_size!r}")
+    if isinstance(validation_size, (int, np.integer)):
+        count = int(validation_size)
+    elif isinstance(validation_size, (float, np.floating)):
+        if not 0 < validation_size < 1:
+            raise ValueError(f"a fractional validation_size must lie strictly between 0 and 1, "
+                             f"got {validation_size}")
+        # round, not ceil: 0.7 * 10 is 7.000000000000001 in floating point
+        count = round(validation_size * n_samples)
+    else:
+        raise ValueError(f"validation_size must be an int count or a float fraction, "
+                         f"got {type(validation_size).__name__}")
+    if not 0 < count < n_samples:
+        raise ValueError(f"validation_size={validation_size} leaves {count} of {n_samples} samples "
+                         f"for validation; both splits need at least one sample")
+    return count
+
+
+def train_validation_split(X, y, validation_size, rng):
+    """Shuffle with `rng` and split off a validation set: (X_train, y_train, X_val, y_val).
+
+    `validation_size` is a number of samples (int) or a fraction of them (float in (0, 1)).
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X and y must hold the same number of samples, "
+                         f"got len(X)={len(X)} and len(y)={len(y)}")
+    n_validation = _validation_count(validation_size, len(X))
+    order = rng.permutation(len(X))
+    validation, train = order[:n_validation], order[n_validation:]
+    return X[train], y[train], X[validation], y[validation]

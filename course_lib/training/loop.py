@@ -1,0 +1,71 @@
+"""A plain PyTorch training loop that later assignments extend, one function per level.
+
+No framework on purpose: each line is one idea from the course (zero the gradients,
+forward, loss, backward, step; weight each batch's loss by its size; evaluate without
+building a graph).
+"""
+import time
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from ..metrics import count_correct
+
+
+@dataclass
+class EpochStats:
+    mean_loss: float  # average training loss per sample over the epoch
+    steps: int  # optimizer steps taken
+    seconds: float  # wall-clock time
+
+
+@dataclass
+class EvalStats:
+    loss: float  # average loss per sample
+    accuracy: float  # fraction of samples classified correctly
+
+
+def train_step(model, inputs, targets, loss_fn, optimizer):
+    """One optimizer step on one mini-batch; returns the batch's loss before the step."""
+    optimizer.zero_grad()  # .backward() adds to .grad, so clear the previous step's
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def train_epoch(model, loader, loss_fn, optimizer, *, progress=False):
+    """One pass over `loader`, one optimizer step per batch."""
+    model.train()
+    start = time.perf_counter()
+    loss_sum, n_samples, steps = 0.0, 0, 0
+    for inputs, targets in tqdm(loader, desc="batches", leave=False, disable=not progress):
+        loss = train_step(model, inputs, targets, loss_fn, optimizer)
+        # loss_fn averages over its batch; undo that so a small last batch weighs less
+        loss_sum += loss * len(targets)
+        n_samples += len(targets)
+        steps += 1
+    if steps == 0:
+        raise ValueError("the loader yielded no batches")
+    return EpochStats(mean_loss=loss_sum / n_samples, steps=steps,
+                      seconds=time.perf_counter() - start)
+
+
+def evaluate(model, loader, loss_fn):
+    """Average loss and accuracy over `loader`, in eval mode and without gradients."""
+    was_training = model.training
+    model.eval()  # dropout off, batch norm uses its running statistics
+    loss_sum, correct, n_samples = 0.0, 0, 0
+    try:
+        with torch.no_grad():
+            for inputs, targets in loader:
+                scores = model(inputs)
+                loss_sum += loss_fn(scores, targets).item() * len(targets)
+                correct += count_correct(scores, targets)
+                n_samples += len(targets)
+    finally:
+        model.train(was_training)
+    if n_samples == 0:
+        raise ValueError("the loader yielded no batches")
+    return EvalStats(loss=loss_sum / n_samples, accuracy=correct / n_samples)

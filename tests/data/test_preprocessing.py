@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import torch
+
+from course_lib.data.preprocessing import flatten_and_scale, train_validation_split
+
+
+def test_flatten_and_scale_matches_torch_conversion():
+    images = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    flat = flatten_and_scale(images)
+    assert flat.dtype == np.float32
+    assert flat.shape == (5, 784)
+    expected = torch.from_numpy(images).reshape(5, -1).float().div(255).numpy()
+    np.testing.assert_array_equal(flat, expected)
+
+
+def test_flatten_and_scale_maps_0_and_255_to_the_ends_of_the_unit_interval():
+    flat = flatten_and_scale(np.array([[[0, 255]]], dtype=np.uint8))
+    np.testing.assert_array_equal(flat, [[0.0, 1.0]])
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.zeros((2, 3, 3), dtype=np.float32), "uint8"),
+    (np.zeros((2, 3, 3), dtype=np.int64), "uint8"),
+    (np.zeros(5, dtype=np.uint8), r"\[N, H, W\]"),
+])
+def test_flatten_and_scale_rejects_what_is_not_a_stack_of_8_bit_images(images, message):
+    with pytest.raises(ValueError, match=message):
+        flatten_and_scale(images)
+
+
+@pytest.mark.parametrize("validation_size, n_validation", [(20, 20), (np.int64(1), 1), (0.25, 25), (0.7, 70)])
+def test_split_sizes(validation_size, n_validation):
+    X, y = np.arange(200).reshape(100, 2), np.arange(100)
+    X_train, y_train, X_val, y_val = train_validation_split(X, y, validation_size, np.random.default_rng(0))
+    assert (len(X_train), len(y_train)) == (100 - n_validation,) * 2
+    assert (len(X_val), len(y_val)) == (n_validation,) * 2
+
+
+def test_split_is_a_seeded_shuffle_into_disjoint_parts_that_keep_pairs():
+    X, y = np.arange(200).reshape(100, 2), np.arange(100)
+    X_train, y_train, X_val, y_val = train_validation_split(X, y, 30, np.random.default_rng(3))
+    np.testing.assert_array_equal(np.sort(np.concatenate([y_train, y_val])), y)
+    np.testing.assert_array_equal(X_train[:, 0], 2 * y_train)
+    np.testing.assert_array_equal(X_val[:, 0], 2 * y_val)
+    assert not np.array_equal(y_val, np.arange(30))
+    again = train_validation_split(X, y, 30, np.random.default_rng(3))
+    np.testing.assert_array_equal(again[3], y_val)
+    other_seed = train_validation_split(X, y, 30, np.random.default_rng(4))
+    assert not np.array_equal(other_seed[3], y_val)
+
+
+@pytest.mark.parametrize("validation_size, message", [
+    (0, "at least one sample"), (100, "at least one sample"), (0.001, "at least one sample"),
+    (0.0, "strictly between 0 and 1"), (1.0, "strictly between 0 and 1"), (1.5, "strictly between"),
+    (True, "count or a fraction"), ("10", "int count or a float fraction"),
+])
+def test_split_rejects_bad_validation_sizes(validation_size, message):
+    with pytest.raises(ValueError, match=message):
+        train_validation_split(np.zeros((100, 2)), np.zeros(100), validation_size, np.random.default_rng(0))
+
+
+def test_split_rejects_unequal_lengths():
+    with pytest.raises(ValueError, match="same number of samples"):
+        train_validation_split(np.zeros((10, 2)), np.zeros(9), 2, np.random.default_rng(0))
