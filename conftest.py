@@ -8,12 +8,14 @@ import pytest
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+# Before xdist's own hook, which turns xdist_group marks into scheduling groups.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
+        if ".ipynb::" in item.nodeid:
             # nbval runs a notebook's cells in order in one kernel: one worker per notebook.
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
             item.add_marker(pytest.mark.notebook)
+

@@ -65,7 +65,8 @@ def _check_gradients(gradients, expected, previous, when):
     """Diagnose the gradients optimizer.step() saw; `previous` are those of the step before."""
     if all(gradient is None for gradient in gradients):
         fail(f"{when}, the parameters had no gradients: call loss.backward() before "
-             f"optimizer.step().")
+             f"optimizer.step(), and optimizer.zero_grad() before the forward pass, not "
+             f"between backward() and step() (zero_grad() erases the fresh gradients).")
     if all(gradient is not None and (gradient == 0).all() for gradient in gradients):
         fail(f"{when}, every gradient was zero: is optimizer.zero_grad() called between "
              f"loss.backward() and optimizer.step()? It belongs before the forward pass.")

@@ -68,6 +68,14 @@ def zero_grad_after_backward(model, inputs, targets, loss_fn, optimizer):
     return loss.item()
 
 
+def zero_grad_to_none_after_backward(model, inputs, targets, loss_fn, optimizer):
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+    return loss.item()
+
+
 def returns_the_tensor(model, inputs, targets, loss_fn, optimizer):
     optimizer.zero_grad()
     loss = loss_fn(model(inputs), targets)
@@ -97,7 +105,8 @@ WRONG_STEPS = [
     (no_zero_grad, f"When the second call of {STEP_CALL} called optimizer.step(), the gradients were this batch's plus the previous step's: loss.backward() adds to .grad, so call optimizer.zero_grad() at the start of every step."),
     (no_step, f"{STEP_CALL} called optimizer.step() 0 times in its first call, but should call it once: one step per batch."),
     (steps_twice, f"{STEP_CALL} called optimizer.step() twice in its first call"),
-    (no_backward, f"When the first call of {STEP_CALL} called optimizer.step(), the parameters had no gradients: call loss.backward() before optimizer.step()."),
+    (no_backward, f"When the first call of {STEP_CALL} called optimizer.step(), the parameters had no gradients: call loss.backward() before optimizer.step()"),
+    (zero_grad_to_none_after_backward, "not between backward() and step() (zero_grad() erases the fresh gradients)"),
     (zero_grad_after_backward, "every gradient was zero: is optimizer.zero_grad() called between loss.backward() and optimizer.step()?"),
     (returns_the_tensor, f"{STEP_CALL} returned a torch.Tensor of shape (), but a number is expected: .item() takes the number out."),
     (returns_nothing, f"{STEP_CALL} returned None, but a number is expected"),
