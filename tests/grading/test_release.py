@@ -94,3 +94,13 @@ def test_find_course_root_walks_up_and_explains_failure(tiny_course, tmp_path_fa
     assert find_course_root(nested) == tiny_course
     with pytest.raises(CourseError, match="no course found"):
         find_course_root(tmp_path_factory.mktemp("elsewhere"))
+
+
+@pytest.mark.parametrize("assignment", source_assignments(COURSE_ROOT))
+def test_solution_notebooks_store_no_widget_state(assignment):
+    """Stored widget state (mostly progress bars) would travel into the student notebook."""
+    for path in (COURSE_ROOT / "solutions" / assignment).glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        assert "widgets" not in notebook.metadata, (
+            f"{path.name} stores widget state: re-execute it with "
+            "--ExecutePreprocessor.store_widget_state=False (see the README)")
