@@ -41,3 +41,44 @@ def count_correct(scores, targets):
     if len(targets) == 0:
         raise ValueError("accuracy of zero samples is undefined")
     return int((_predicted_classes(scores) == targets).sum())
+
+
+def confusion_matrix(targets, predictions, num_classes):
+    """int64 [C, C] counts: entry [i, j] is how many samples of true class i were predicted
+    as class j (rows are the truth, as in sklearn). numpy arrays and torch tensors are both
+    accepted."""
+    targets, predictions = _as_numpy(targets), _as_numpy(predictions)
+    for name, values in (("targets", targets), ("predictions", predictions)):
+        if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"{name} must be N integer class indices, "
+                             f"got shape {values.shape} and dtype {values.dtype}")
+        if values.size and not 0 <= values.min() <= values.max() < num_classes:
+            raise ValueError(f"{name} must lie in 0..{num_classes - 1}, "
+                             f"got values from {values.min()} to {values.max()}")
+    if len(targets) != len(predictions):
+        raise ValueError(f"targets hold {len(targets)} samples but predictions {len(predictions)}")
+    # each (true, predicted) pair gets its own bin number true * C + predicted; int64 first,
+    # as uint8 labels would overflow
+    pairs = targets.astype(np.int64) * num_classes + predictions
+    pair_counts = np.bincount(pairs, minlength=num_classes ** 2)
+    return pair_counts.reshape(num_classes, num_classes).astype(np.int64)
+
+
+def _ratio_or_zero(numerators, denominators):
+    # sklearn's zero_division=0: a class never predicted (or never present) scores 0, not nan
+    return np.divide(numerators, denominators, out=np.zeros(len(numerators), dtype=np.float64),
+                     where=denominators != 0)
+
+
+def precision_recall(confusion):
+    """Per-class (precision, recall), float64 [C] each, from a `confusion_matrix`.
+
+    precision[j]: of the samples predicted as j, the fraction truly j (diagonal / column sum);
+    recall[i]: of the samples truly i, the fraction predicted as i (diagonal / row sum).
+    A zero denominator gives 0.0, as sklearn's zero_division=0.
+    """
+    confusion = _as_numpy(confusion)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"confusion must be a square [C, C] matrix, got shape {confusion.shape}")
+    correct = np.diagonal(confusion)
+    return _ratio_or_zero(correct, confusion.sum(axis=0)), _ratio_or_zero(correct, confusion.sum(axis=1))

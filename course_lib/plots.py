@@ -13,12 +13,18 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 
 __all__ = [
     "plot_batch_size_sweep",
+    "plot_confusion_matrix",
     "plot_digits",
     "plot_early_stopping",
     "plot_epoch_batches",
+    "plot_finite_difference_errors",
+    "plot_gradient_check",
     "plot_iterations_per_epoch",
+    "plot_layer_statistics",
     "plot_learning_rate_sweep",
+    "plot_loss_curves",
     "plot_losses_by_iteration_and_epoch",
+    "plot_training_curves",
     "plot_weight_image",
 ]
 
@@ -324,6 +330,142 @@ def plot_weight_image(weights, *, shape=(28, 28), ax=None, title=None, labels=No
         colorbar.set_label("weight")
     ax.set_xticks([])
     ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ------------------------------------------------------------- assignment 02: backprop
+
+GOOD_RELATIVE_ERROR = 1e-7  # below: the gradient is right (float64, central differences)
+WRONG_RELATIVE_ERROR = 1e-2  # above: the gradient is wrong
+
+
+def plot_finite_difference_errors(step_sizes, errors_by_method, *, ax=None, title=None):
+    """Error of finite-difference derivatives against the step size eps, log-log, one line
+    per method (e.g. {"forward": [...], "central": [...]}): the V shape of truncation error
+    (falling with eps) meeting rounding error (growing as eps shrinks)."""
+    ax = _axes(ax, (6, 4))
+    for method, errors in errors_by_method.items():
+        ax.loglog(step_sizes, errors, "o-", ms=3, label=method)
+    ax.set_xlabel("step size eps")
+    ax.set_ylabel("|finite difference − true derivative|")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_gradient_check(relative_errors, *, ax=None, title=None):
+    """Relative error of each parameter's gradient ({"W1": 3e-9, ...}) as bars on a log
+    scale, over bands that say how to read it: right below 1e-7, wrong above 1e-2."""
+    ax = _axes(ax, (6, 3.2))
+    names = list(relative_errors)
+    # an exact match (0) cannot sit on a log axis: draw it at the bottom of the scale
+    floor = 1e-16
+    values = [max(float(relative_errors[name]), floor) for name in names]
+    ax.bar(names, values, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_ylim(floor, 1)
+    ax.axhspan(floor, GOOD_RELATIVE_ERROR, color="tab:green", alpha=0.12,
+               label=f"< {GOOD_RELATIVE_ERROR:.0e}: right")
+    ax.axhspan(GOOD_RELATIVE_ERROR, WRONG_RELATIVE_ERROR, color="tab:orange", alpha=0.12,
+               label="suspicious (or a ReLU kink)")
+    ax.axhspan(WRONG_RELATIVE_ERROR, 1, color="tab:red", alpha=0.12,
+               label=f"> {WRONG_RELATIVE_ERROR:.0e}: wrong")
+    ax.set_ylabel("relative error")
+    ax.legend(loc="upper left", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_layer_statistics(activation_stds, gradient_stds, *, title=None):
+    """Two panels, one line per initialisation scheme ({"Kaiming": [std per layer], ...}):
+    the spread of the pre-activations going forward and of the weight gradients coming back,
+    layer by layer, on a log scale. Returns the Figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, stds_by_scheme, what in ((left, activation_stds, "pre-activations $Z_l$ (forward)"),
+                                     (right, gradient_stds, r"weight gradients $\partial L/\partial W_l$ (backward)")):
+        for scheme, stds in stds_by_scheme.items():
+            layers = np.arange(1, len(stds) + 1)
+            # a spread of exactly 0 (everything vanished) has no place on a log axis
+            ax.semilogy(layers, np.maximum(stds, 1e-30), "o-", ms=4, label=scheme)
+        ax.set_xlabel("layer $l$")
+        ax.set_ylabel("standard deviation (log scale)")
+        ax.set_title(what)
+        ax.set_xticks(layers)
+        ax.grid(True, which="major", alpha=0.3)
+    left.legend(loc="best", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_loss_curves(losses_by_label, *, smooth=1, chance_loss=None, ax=None, title=None):
+    """Per-iteration training loss of several runs, one labelled line each (log y), as a
+    moving average over `smooth` steps. `chance_loss` draws the loss of guessing
+    uniformly (ln C for C classes) as a dashed line, the level an untrained model sits at."""
+    ax = _axes(ax, (8, 4.2))
+    for label, losses in losses_by_label.items():
+        steps, values = _moving_average(losses, smooth)
+        ax.plot(steps, values, lw=1.6, label=label)
+    if chance_loss is not None:
+        ax.axhline(chance_loss, color="gray", ls="--", lw=1, label="uniform guess")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration (optimizer step)")
+    ax.set_ylabel("training loss" + (f" (moving average over {smooth} steps)" if smooth > 1 else ""))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_training_curves(train_losses, validation_accuracies, *, title=None):
+    """Training loss and validation accuracy per epoch, side by side. Returns the Figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    epochs = np.arange(1, len(train_losses) + 1)
+    left.plot(epochs, train_losses, "o-", color=EPOCH_COLOR, ms=3)
+    left.set_xlabel("epoch")
+    left.set_ylabel("training loss (mean over the epoch)")
+    right.plot(epochs, 100 * np.asarray(validation_accuracies), "o-", color=VALIDATION_COLOR, ms=3)
+    right.set_xlabel("epoch")
+    right.set_ylabel("validation accuracy (%)")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_confusion_matrix(confusion, *, class_names=None, ax=None, title=None):
+    """A confusion matrix (rows: true class, columns: predicted class) as a heat map of
+    the row-normalised rates, each cell labelled with its count. The diagonal holds the
+    right answers, so the colour scale is set by the off-diagonal cells to show the errors."""
+    confusion = np.asarray(confusion)
+    classes = len(confusion)
+    names = [str(name) for name in (class_names if class_names is not None else range(classes))]
+    ax = _axes(ax, (6.2, 5.4))
+    rates = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    errors = rates.copy()
+    np.fill_diagonal(errors, 0)
+    shown = ax.imshow(errors, cmap="Reds", vmin=0, vmax=errors.max() or 1)
+    ax.figure.colorbar(shown, ax=ax, shrink=0.85,
+                       label="fraction of the true class (off the diagonal)")
+    for true_class in range(classes):
+        for predicted in range(classes):
+            count = confusion[true_class, predicted]
+            on_diagonal = true_class == predicted
+            ax.text(predicted, true_class, f"{count}", ha="center", va="center",
+                    fontsize=7 if classes > 10 else 8,
+                    color="black" if on_diagonal or errors[true_class, predicted] < 0.6 * errors.max()
+                    else "white", fontweight="bold" if on_diagonal else "normal")
+    ax.set_xticks(range(classes), names)
+    ax.set_yticks(range(classes), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     if title:
         ax.set_title(title)
     return ax

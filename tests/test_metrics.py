@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from course_lib.metrics import accuracy
+from course_lib.metrics import accuracy, confusion_matrix, precision_recall
+from tests.strategies import SEEDS
 
 
 def torch_accuracy(scores, targets):
@@ -37,3 +40,74 @@ def test_single_logits_predict_class_1_above_zero():
 def test_accuracy_explains_inputs_it_cannot_score(scores, targets, message):
     with pytest.raises(ValueError, match=message):
         accuracy(scores, targets)
+
+
+def counted_confusion(targets, predictions, num_classes):
+    """The confusion matrix, one sample at a time."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for true, predicted in zip(targets, predictions, strict=True):
+        counts[true, predicted] += 1
+    return counts
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_confusion_matrix_counts_true_classes_in_rows_for_numpy_and_torch(seed):
+    rng = np.random.default_rng(seed)
+    num_classes, n = int(rng.integers(1, 6)), int(rng.integers(0, 40))
+    targets, predictions = rng.integers(0, num_classes, n), rng.integers(0, num_classes, n)
+    expected = counted_confusion(targets, predictions, num_classes)
+    confusion = confusion_matrix(targets, predictions, num_classes)
+    assert confusion.dtype == np.int64
+    np.testing.assert_array_equal(confusion, expected)
+    np.testing.assert_array_equal(confusion_matrix(torch.from_numpy(targets), torch.from_numpy(predictions),
+                                                   num_classes), expected)
+
+
+def test_confusion_matrix_puts_a_missed_class_in_its_row():
+    # one sample of class 2 predicted as 0: row 2, column 0
+    np.testing.assert_array_equal(confusion_matrix(np.array([2, 1]), np.array([0, 1]), 3),
+                                  [[0, 0, 0], [0, 1, 0], [1, 0, 0]])
+    labels = np.array([29, 28], dtype=np.uint8)  # 29 * 30 overflows uint8
+    assert confusion_matrix(labels, labels, 30)[29, 29] == 1
+
+
+@pytest.mark.parametrize("targets, predictions, message", [
+    (np.array([0, 1]), np.array([0]), "targets hold 2 samples but predictions 1"),
+    (np.array([0, 3]), np.array([0, 1]), r"targets must lie in 0\.\.2, got values from 0 to 3"),
+    (np.array([0, 1]), np.array([-1, 1]), r"predictions must lie in 0\.\.2"),
+    (np.zeros((2, 3)), np.array([0, 1]), "targets must be N integer class indices"),
+    (np.array([0, 1]), np.array([0.0, 1.0]), "predictions must be N integer class indices"),
+])
+def test_confusion_matrix_rejects_what_it_cannot_count(targets, predictions, message):
+    with pytest.raises(ValueError, match=message):
+        confusion_matrix(targets, predictions, 3)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_precision_and_recall_are_torchs_ratios_of_correct_to_predicted_and_to_true(seed):
+    rng = np.random.default_rng(seed)
+    num_classes = int(rng.integers(1, 6))
+    targets, predictions = rng.integers(0, num_classes, 50), rng.integers(0, num_classes, 50)
+    t, p = torch.from_numpy(targets), torch.from_numpy(predictions)
+    classes = torch.arange(num_classes)[:, None]
+    correct = ((t == classes) & (p == classes)).sum(1).double()
+    expected_precision = torch.nan_to_num(correct / (p == classes).sum(1), nan=0.0)
+    expected_recall = torch.nan_to_num(correct / (t == classes).sum(1), nan=0.0)
+    precision, recall = precision_recall(confusion_matrix(targets, predictions, num_classes))
+    assert precision.dtype == recall.dtype == np.float64
+    np.testing.assert_allclose(precision, expected_precision.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(recall, expected_recall.numpy(), rtol=1e-15)
+
+
+def test_precision_and_recall_of_classes_never_predicted_or_present_are_zero_without_warning():
+    confusion = np.array([[2, 0, 0], [3, 0, 0], [0, 0, 0]])  # class 1 never predicted, class 2 absent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        precision, recall = precision_recall(torch.from_numpy(confusion))
+    np.testing.assert_array_equal(precision, [0.4, 0.0, 0.0])
+    np.testing.assert_array_equal(recall, [1.0, 0.0, 0.0])
+
+
+def test_precision_recall_needs_a_square_matrix():
+    with pytest.raises(ValueError, match=r"square \[C, C\] matrix, got shape \(2, 3\)"):
+        precision_recall(np.zeros((2, 3), dtype=np.int64))

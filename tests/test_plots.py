@@ -173,3 +173,60 @@ def test_weight_image_uses_a_symmetric_colour_scale():
     assert image.get_array().shape == (28, 28)
     assert image.get_clim() == (-2.0, 2.0)
     assert "3" in image.colorbar.ax.get_ylabel() and "8" in image.colorbar.ax.get_ylabel()
+
+
+def test_finite_difference_errors_are_log_log_with_a_line_per_method():
+    eps = np.logspace(-1, -10, 10)
+
+    ax = plots.plot_finite_difference_errors(eps, {"forward": eps, "central": eps ** 2})
+
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert line_labels(ax) == ["forward", "central"]
+
+
+def test_gradient_check_draws_an_exact_match_at_the_floor_instead_of_dropping_it():
+    ax = plots.plot_gradient_check({"W1": 3e-9, "b1": 0.0, "W2": 0.5})
+
+    heights = [bar.get_height() for bar in ax.patches if bar.get_width() < 1]
+    assert heights == [3e-9, 1e-16, 0.5]
+    assert ax.get_yscale() == "log"
+    assert len(ax.get_legend().get_texts()) == 3
+
+
+def test_layer_statistics_has_one_line_per_scheme_in_both_panels():
+    stds = {"Kaiming": [1.0, 1.1, 0.9], "N(0, 0.01)": [0.1, 0.0, 0.0]}
+
+    fig = plots.plot_layer_statistics(stds, stds)
+
+    left, right = fig.axes
+    assert len(left.get_lines()) == len(right.get_lines()) == 2
+    assert left.get_yscale() == "log"
+    assert np.all(left.get_lines()[1].get_ydata() > 0)  # vanished layers stay on the log axis
+
+
+def test_training_curves_show_accuracy_in_percent():
+    fig = plots.plot_training_curves([0.5, 0.3], [0.9, 0.95])
+
+    left, right = fig.axes
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [90, 95])
+    np.testing.assert_allclose(left.get_lines()[0].get_xdata(), [1, 2])
+
+
+def test_confusion_matrix_labels_every_cell_with_its_count():
+    confusion = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+
+    ax = plots.plot_confusion_matrix(confusion, class_names=["a", "b", "c"])
+
+    assert sorted(int(text.get_text()) for text in ax.texts) == sorted(confusion.ravel())
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert ax.get_images()[0].get_array()[0, 0] == 0  # the diagonal does not set the colour scale
+
+
+def test_loss_curves_label_each_run_and_the_chance_level():
+    ax = plots.plot_loss_curves({"a": [2.3] * 20, "b": np.linspace(2.3, 0.1, 20)}, smooth=5,
+                                chance_loss=2.3)
+
+    assert line_labels(ax) == ["a", "b", "uniform guess"]
+    assert len(ax.get_lines()[0].get_xdata()) == 16  # a moving average over 5 of 20 steps
+    assert "moving average over 5" in ax.get_ylabel()

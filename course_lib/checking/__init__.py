@@ -6,7 +6,11 @@ AssertionError) whose message says what is wrong and, when it can be told, why:
 samples still takes an optimizer step — round up unless drop_last=True."
 
 - `values`: check_array, check_scalar, check_integer — for any exercise.
-- `batching`, `training`: checks of whole functions, one module per topic.
+- `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`:
+  checks of whole functions, one module per topic. They run the student's function on
+  inputs of their own and compute the expected values with torch (float64, autograd), so
+  they need no course_lib reference from a layer below; `check_gradients` compares named
+  gradients for any later exercise.
 
 Tamper-proofing: the checks run in the student's kernel, after the student's code, which
 may replace `np.allclose`, `torch.allclose` or a builtin — by accident or to pass. So a
@@ -18,13 +22,23 @@ at import (`from builtins import len, ...`). Array methods (`.all()`, `.sum()`) 
 as they are: numpy's types cannot be patched. The notebooks import this package before
 any student code runs.
 """
+from .backprop import (
+    check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
+    check_mlp_backward, check_relu_backward, check_softmax,
+)
 from .batching import check_epoch_batches, check_minibatch_indices, check_minibatches
+from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
 from .failure import CheckFailure
+from .gradient_check import check_numerical_gradient
+from .initialization import check_kaiming_normal
 from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
-    "CheckFailure", "check_array", "check_epoch_batches", "check_integer",
-    "check_minibatch_indices", "check_minibatches", "check_scalar", "check_train_epoch",
-    "check_train_step",
+    "CheckFailure", "check_array", "check_confusion_matrix", "check_cross_entropy",
+    "check_cross_entropy_backward", "check_epoch_batches", "check_gradients", "check_integer",
+    "check_kaiming_normal", "check_linear_backward", "check_minibatch_indices",
+    "check_minibatches", "check_mlp_backward", "check_numerical_gradient", "check_one_hot",
+    "check_precision_recall", "check_relu_backward", "check_scalar", "check_softmax",
+    "check_train_epoch", "check_train_step",
 ]

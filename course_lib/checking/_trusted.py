@@ -13,7 +13,7 @@ np = SimpleNamespace(**{
     name: getattr(numpy, name) for name in (
         "absolute", "arange", "asarray", "bincount", "bool_", "concatenate", "dtype",
         "errstate", "flatnonzero", "float32", "float64", "floating", "generic", "integer",
-        "isfinite", "isnan", "ndarray", "number", "unravel_index",
+        "int64", "isfinite", "isnan", "ndarray", "number", "unravel_index", "zeros",
     )
 })
 default_rng = numpy.random.default_rng

@@ -47,3 +47,25 @@ def train_validation_split(X, y, validation_size, rng):
     order = rng.permutation(len(X))
     validation, train = order[:n_validation], order[n_validation:]
     return X[train], y[train], X[validation], y[validation]
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices of any shape -> int64 array of shape tensor.shape + (num_classes,), with a
+    1 at each index and 0 elsewhere, as `torch.nn.functional.one_hot`.
+
+    num_classes=-1 takes one more than the largest index. torch raises RuntimeError for
+    indices it cannot encode; this raises ValueError.
+    """
+    classes = np.asarray(tensor)
+    if not np.issubdtype(classes.dtype, np.integer):
+        raise ValueError(f"one_hot needs integer class indices, got dtype {classes.dtype}")
+    if classes.size and classes.min() < 0:
+        raise ValueError(f"class indices must be non-negative, got {classes.min()}")
+    if num_classes == -1:
+        if classes.size == 0:
+            raise ValueError("cannot infer num_classes from no class indices; pass num_classes")
+        num_classes = int(classes.max()) + 1
+    elif classes.size and classes.max() >= num_classes:
+        raise ValueError(f"class indices must be smaller than num_classes={num_classes}, "
+                         f"got {classes.max()}")
+    return (classes[..., None] == np.arange(num_classes)).astype(np.int64)

@@ -1,10 +1,22 @@
-"""numpy from scratch: losses and regression trained by mini-batch gradient descent."""
+"""numpy from scratch: losses, regression trained by mini-batch gradient descent, and the
+pieces of an MLP: forward ops, their gradients, initialisation and gradient checking."""
+from .backward import cross_entropy_backward, linear_backward, relu_backward
+from .functional import cross_entropy, linear, log_softmax, logsumexp, relu, softmax
+from .gradcheck import gradient_check, numerical_gradient, relative_error
+from .init import (
+    calculate_fan_in_and_fan_out, calculate_gain, kaiming_normal_, kaiming_uniform_, normal_,
+    orthogonal_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
+)
 from .regression import (
     GradientDescentResult, binary_cross_entropy_with_logits, linear_regression_gradients,
     logistic_regression_gradients, minibatch_gradient_descent, mse_loss, sigmoid,
 )
 
 __all__ = [
-    "GradientDescentResult", "binary_cross_entropy_with_logits", "linear_regression_gradients",
-    "logistic_regression_gradients", "minibatch_gradient_descent", "mse_loss", "sigmoid",
+    "GradientDescentResult", "binary_cross_entropy_with_logits", "calculate_fan_in_and_fan_out",
+    "calculate_gain", "cross_entropy", "cross_entropy_backward", "gradient_check", "kaiming_normal_",
+    "kaiming_uniform_", "linear", "linear_backward", "linear_regression_gradients", "log_softmax",
+    "logistic_regression_gradients", "logsumexp", "minibatch_gradient_descent", "mse_loss", "normal_",
+    "numerical_gradient", "orthogonal_", "relative_error", "relu", "relu_backward", "sigmoid",
+    "softmax", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]

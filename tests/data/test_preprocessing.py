@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.data.preprocessing import flatten_and_scale, train_validation_split
+from course_lib.data.preprocessing import flatten_and_scale, one_hot, train_validation_split
+from tests.strategies import SEEDS, random_shape
 
 
 def test_flatten_and_scale_matches_torch_conversion():
@@ -63,3 +64,30 @@ def test_split_rejects_bad_validation_sizes(validation_size, message):
 def test_split_rejects_unequal_lengths():
     with pytest.raises(ValueError, match="same number of samples"):
         train_validation_split(np.zeros((10, 2)), np.zeros(9), 2, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_hot_matches_torch_for_any_shape(seed):
+    rng = np.random.default_rng(seed)
+    classes = rng.integers(0, 5, random_shape(rng))
+    expected = torch.nn.functional.one_hot(torch.from_numpy(classes)).numpy()
+    np.testing.assert_array_equal(one_hot(classes), expected)
+    assert one_hot(classes).dtype == np.int64 and one_hot(classes).shape == classes.shape + (classes.max() + 1,)
+    wider = torch.nn.functional.one_hot(torch.from_numpy(classes), num_classes=7).numpy()
+    np.testing.assert_array_equal(one_hot(classes.astype(np.uint8), num_classes=7), wider)
+
+
+def test_one_hot_of_no_indices_is_empty_when_told_the_number_of_classes():
+    assert one_hot(np.zeros(0, dtype=np.int64), num_classes=3).shape == (0, 3)
+
+
+@pytest.mark.parametrize("tensor, num_classes, message", [
+    (np.array([1, -1]), -1, "non-negative, got -1"),
+    (np.array([1, 3]), 3, "smaller than num_classes=3, got 3"),
+    (np.array([1.0, 2.0]), -1, "integer class indices, got dtype float64"),
+    (np.array([True, False]), -1, "dtype bool"),
+    (np.zeros(0, dtype=np.int64), -1, "pass num_classes"),
+])
+def test_one_hot_rejects_what_torch_rejects(tensor, num_classes, message):
+    with pytest.raises(ValueError, match=message):
+        one_hot(tensor, num_classes)

@@ -1,7 +1,7 @@
 """One realistic wrong answer per autograded exercise, as the full source of its answer cell.
 
-The nbgrader round trip (test_roundtrip.py) puts each into an otherwise correct submission
-and requires that exactly that exercise's points are lost.
+The nbgrader round trip (test_roundtrip.py) puts them into otherwise correct submissions
+and requires that exactly their exercises' points are lost.
 """
 
 WRONG_ANSWERS = {
@@ -110,6 +110,115 @@ def train_epoch(model, loader, loss_fn, optimizer, *, progress=False):
         losses.append(reference_train_step(model, inputs, targets, loss_fn, optimizer))
     return EpochStats(mean_loss=sum(losses) / len(losses), steps=len(losses),
                       seconds=time.perf_counter() - start)
+''',
+    },
+    "02_backprop": {
+        # np.eye gives float64 rows: the right 0s and 1s, but not torch's int64.
+        "one_hot": '''
+def one_hot(labels, num_classes):
+    """One-hot encoding of `labels`."""
+    return np.eye(num_classes)[labels]
+''',
+        # The textbook formula without the max-shift: exp(1000) overflows to inf, inf/inf is nan.
+        "softmax": '''
+def softmax(input, dim):
+    """Softmax of `input` along `dim`."""
+    exps = np.exp(input)
+    return exps / exps.sum(axis=dim, keepdims=True)
+''',
+        # A stable softmax, then its log: a probability that underflows to 0 gives log(0) = -inf.
+        "cross_entropy": '''
+def cross_entropy(input, target):
+    """Mean cross-entropy of logits against class indices."""
+    exps = np.exp(input - input.max(axis=1, keepdims=True))
+    probabilities = exps / exps.sum(axis=1, keepdims=True)
+    return -np.log(probabilities[np.arange(len(target)), target]).mean()
+''',
+        # input.T @ grad_output: the weight gradient of x @ W with W [in, out], transposed
+        # for torch's [out, in] layout.
+        "linear_backward": '''
+def linear_backward(grad_output, input, weight):
+    """Backward pass of output = input @ weight.T + bias."""
+    return grad_output @ weight, input.T @ grad_output, grad_output.sum(axis=0)
+''',
+        # The mask taken from the incoming gradient instead of the ReLU's input.
+        "relu_backward": '''
+def relu_backward(grad_output, input):
+    """Backward pass of ReLU."""
+    return grad_output * (grad_output > 0)
+''',
+        # P - Y without the 1/N of the mean loss: N times too large.
+        "cross_entropy_backward": '''
+from course_lib.scratch.functional import softmax as reference_softmax
+
+
+def cross_entropy_backward(input, target):
+    """Gradient of the mean cross-entropy with respect to the logits."""
+    probabilities = reference_softmax(input, dim=1)
+    probabilities[np.arange(len(target)), target] -= 1
+    return probabilities
+''',
+        # Averages the weight gradients over the batch although grad_logits already did.
+        "mlp_backward": '''
+from course_lib.scratch.backward import linear_backward as reference_linear_backward
+from course_lib.scratch.backward import relu_backward as reference_relu_backward
+
+
+def mlp_backward(params, cache, grad_logits):
+    """Gradients of the loss with respect to every parameter of the MLP."""
+    grads = {}
+    delta = grad_logits
+    for layer in range(len(cache), 0, -1):
+        layer_input, _ = cache[layer - 1]
+        grad_input, grad_weight, grad_bias = reference_linear_backward(delta, layer_input, params[f"W{layer}"])
+        grads[f"W{layer}"], grads[f"b{layer}"] = grad_weight / len(layer_input), grad_bias / len(layer_input)
+        if layer > 1:
+            delta = reference_relu_backward(grad_input, cache[layer - 2][1])
+    return grads
+''',
+        # The one-sided (forward) difference: an error of order eps instead of eps².
+        "numerical_gradient": '''
+def numerical_gradient(f, x, eps=1e-6):
+    """Finite-difference gradient of f at x."""
+    gradient = np.zeros_like(x)
+    f_x = f(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        gradient[index] = (f(x) - f_x) / eps
+        x[index] = original
+    return gradient
+''',
+        # Xavier's spread for a square layer, 1/sqrt(fan): the gain of the ReLU is forgotten.
+        "kaiming_normal_": '''
+from course_lib.scratch.init import calculate_fan_in_and_fan_out, calculate_gain
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill `tensor` in place with Kaiming-normal samples."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    generator = np.random.default_rng() if generator is None else generator
+    tensor[...] = generator.normal(0.0, 1 / math.sqrt(fan), size=tensor.shape)
+    return tensor
+''',
+        # Predictions as rows and targets as columns: the transpose.
+        "confusion_matrix": '''
+def confusion_matrix(targets, predictions, num_classes):
+    """Counts [num_classes, num_classes]."""
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (predictions, targets), 1)
+    return counts
+''',
+        # Precision and recall swapped: the diagonal over the row sums is the recall.
+        "precision_recall": '''
+def precision_recall(confusion):
+    """(precision, recall) per class from a confusion matrix."""
+    correct = np.diag(confusion).astype(np.float64)
+    rows, columns = confusion.sum(axis=1), confusion.sum(axis=0)
+    precision = np.divide(correct, rows, out=np.zeros_like(correct), where=rows > 0)
+    recall = np.divide(correct, columns, out=np.zeros_like(correct), where=columns > 0)
+    return precision, recall
 ''',
     },
 }

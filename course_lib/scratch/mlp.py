@@ -1,0 +1,139 @@
+"""A multilayer perceptron as plain data: a dict of numpy arrays and functions over it.
+
+`params` holds "W1", "b1", ..., "WL", "bL" with torch.nn.Linear's layout (W_l is
+[out_features, in_features]); ReLU follows every layer but the last, whose output is the
+logits. Forward and backward are built from `functional` and `backward`, one layer at a
+time, so every line matches a line of the maths:
+
+    z_l = a_{l-1} @ W_l.T + b_l,   a_l = relu(z_l),   a_0 = input,   logits = z_L
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..data.batching import minibatch_indices
+from ..metrics import accuracy
+from ..optim import SGD
+from .backward import cross_entropy_backward, linear_backward, relu_backward
+from .functional import cross_entropy, linear, relu
+from .init import kaiming_normal_
+
+# Samples per forward pass when only predictions are wanted: large enough for fast matrix
+# products, small enough that a layer's activations stay a few tens of MB.
+EVAL_BATCH_SIZE = 4096
+
+
+def init_mlp(sizes, *, generator, weight_init=kaiming_normal_, dtype=np.float32):
+    """Parameters of an MLP with layer widths `sizes`, e.g. [784, 256, 10]: weights drawn by
+    `weight_init(array, generator=generator)` (an `init` function), biases zero."""
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(isinstance(size, bool) or not isinstance(size, (int, np.integer))
+                             or size < 1 for size in sizes):
+        raise ValueError(f"sizes must list at least two positive whole numbers (input width, "
+                         f"..., number of classes), got {sizes}")
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{layer}"] = weight_init(np.empty((fan_out, fan_in), dtype=dtype),
+                                          generator=generator)
+        params[f"b{layer}"] = np.zeros(fan_out, dtype=dtype)
+    return params
+
+
+def _layer_count(params):
+    layers = len(params) // 2
+    expected = [f"{kind}{layer}" for layer in range(1, layers + 1) for kind in "Wb"]
+    if len(params) % 2 or sorted(params) != sorted(expected):
+        raise ValueError(f"params must hold W1, b1, ..., WL, bL, got keys {list(params)}")
+    return layers
+
+
+def mlp_forward(params, input):
+    """(logits, cache): the output of the last layer, and per layer l the tuple
+    (layer_input a_{l-1}, pre_activation z_l) that the backward pass needs."""
+    layers = _layer_count(params)
+    cache = []
+    activation = input
+    for layer in range(1, layers + 1):
+        pre_activation = linear(activation, params[f"W{layer}"], params[f"b{layer}"])
+        cache.append((activation, pre_activation))
+        activation = relu(pre_activation) if layer < layers else pre_activation
+    return activation, cache
+
+
+def mlp_backward(params, cache, grad_logits):
+    """Gradients of the loss with respect to every parameter, keyed like `params`, from the
+    gradient with respect to the logits and `mlp_forward`'s cache."""
+    layers = _layer_count(params)
+    grads = {}
+    grad_pre_activation = grad_logits  # d loss / d z_L
+    for layer in range(layers, 0, -1):
+        layer_input, _ = cache[layer - 1]
+        grad_input, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(
+            grad_pre_activation, layer_input, params[f"W{layer}"])
+        if layer > 1:
+            # this layer's input was relu(z_{l-1}): carry the gradient back through the ReLU
+            grad_pre_activation = relu_backward(grad_input, cache[layer - 2][1])
+    return {name: grads[name] for name in params}
+
+
+def mlp_loss_and_gradients(params, input, target):
+    """(mean cross-entropy of the MLP's logits against class indices `target`, gradients)."""
+    logits, cache = mlp_forward(params, input)
+    loss = cross_entropy(logits, target)
+    return float(loss), mlp_backward(params, cache, cross_entropy_backward(logits, target))
+
+
+def _logits_in_batches(params, input, batch_size):
+    # a batch at a time, so the cache of a whole dataset's forward pass never exists at once
+    return np.concatenate([mlp_forward(params, input[start:start + batch_size])[0]
+                           for start in range(0, len(input), batch_size)])
+
+
+def mlp_predict(params, input, batch_size=EVAL_BATCH_SIZE):
+    """Predicted class indices (int64): the argmax of the logits, `batch_size` samples at a time."""
+    return _logits_in_batches(params, input, batch_size).argmax(axis=1).astype(np.int64, copy=False)
+
+
+@dataclass
+class TrainingHistory:
+    """What `train_mlp` measured, one entry per epoch."""
+    train_loss: list[float] = field(default_factory=list)  # mean over samples, each batch's loss before its step
+    val_accuracy: list[float] = field(default_factory=list)  # after the epoch; empty without X_val
+    lr: list[float] = field(default_factory=list)  # the learning rate the epoch used
+    seconds: list[float] = field(default_factory=list)  # wall-clock time of the epoch's steps alone
+
+
+def train_mlp(params, X, y, *, lr, momentum, batch_size, epochs, generator, weight_decay=0,
+              X_val=None, y_val=None, progress=False, lr_schedule=None):
+    """Train `params` in place with `optim.SGD` on mini-batches reshuffled every epoch.
+
+    `generator` (a np.random.Generator) draws the shuffles. `lr_schedule(epoch)`, if given,
+    multiplies `lr` for that epoch (counted from 0), as torch's `LambdaLR` does.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X and y must hold the same number of samples, "
+                         f"got len(X)={len(X)} and len(y)={len(y)}")
+    names = list(params)
+    optimizer = SGD([params[name] for name in names], lr=lr, momentum=momentum,
+                    weight_decay=weight_decay)
+    history = TrainingHistory()
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    for epoch in bar:
+        optimizer.param_groups[0]["lr"] = lr * (1 if lr_schedule is None else lr_schedule(epoch))
+        started = time.perf_counter()
+        loss_sum = 0.0
+        for batch in minibatch_indices(len(X), batch_size, generator):
+            loss, grads = mlp_loss_and_gradients(params, X[batch], y[batch])
+            optimizer.step([grads[name] for name in names])
+            loss_sum += loss * len(batch)  # so a small last batch counts for only its samples
+        history.seconds.append(time.perf_counter() - started)
+        history.train_loss.append(loss_sum / len(X))
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        summary = {"loss": history.train_loss[-1]}
+        if X_val is not None:
+            history.val_accuracy.append(accuracy(_logits_in_batches(params, X_val, EVAL_BATCH_SIZE), y_val))
+            summary["val_accuracy"] = history.val_accuracy[-1]
+        bar.set_postfix(summary)
+    return history

@@ -1,0 +1,514 @@
+import numpy as np
+import pytest
+import torch
+
+from course_lib.checking.backprop import (
+    check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
+    check_mlp_backward, check_relu_backward, check_softmax,
+)
+from course_lib.checking.failure import CheckFailure
+from course_lib.scratch.backward import cross_entropy_backward, linear_backward, relu_backward
+from course_lib.scratch.functional import cross_entropy, log_softmax, softmax
+from course_lib.scratch.mlp import mlp_backward, mlp_forward
+from tests.strategies import SEEDS, tampered
+
+# the wrong implementations under test overflow and take log(0) on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def failure_message(check, function, **kwargs):
+    with pytest.raises(CheckFailure) as caught:
+        check(function, **kwargs)
+    return str(caught.value)
+
+
+def assert_fails_with(check, function, parts, **kwargs):
+    message = failure_message(check, function, **kwargs)
+    for part in parts:
+        assert part in message, f"{part!r} not in {message!r}"
+
+
+def named(name, function):
+    function.__name__ = name
+    return function
+
+
+# ------------------------------------------------------------------------- references pass
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reference_functions_pass_every_check(seed):
+    check_softmax(softmax, seed=seed)
+    check_cross_entropy(cross_entropy, seed=seed)
+    check_linear_backward(linear_backward, seed=seed)
+    check_relu_backward(relu_backward, seed=seed)
+    check_cross_entropy_backward(cross_entropy_backward, seed=seed)
+    check_mlp_backward(mlp_backward, forward=mlp_forward, seed=seed)
+
+
+@pytest.mark.parametrize("shape", [(3,), (1,), (5, 5), (1, 7), (2, 3, 4)])
+def test_softmax_check_takes_any_shape(shape):
+    check_softmax(softmax, seed=1, shape=shape)
+
+
+@pytest.mark.parametrize("batch_size, num_classes", [(1, 1), (1, 5), (7, 2), (4, 4), (64, 10)])
+def test_cross_entropy_checks_take_any_size(batch_size, num_classes):
+    check_cross_entropy(cross_entropy, seed=2, batch_size=batch_size, num_classes=num_classes)
+    check_cross_entropy_backward(cross_entropy_backward, seed=2, batch_size=batch_size,
+                                 num_classes=num_classes)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1, 1), (3, 3, 3), (4, 7, 2), (8, 1, 5)])
+def test_linear_backward_check_takes_any_size(sizes):
+    batch_size, in_features, out_features = sizes
+    check_linear_backward(linear_backward, seed=3, batch_size=batch_size, in_features=in_features,
+                          out_features=out_features)
+
+
+@pytest.mark.parametrize("shape", [(1,), (3,), (2, 3, 4)])
+def test_relu_backward_check_takes_any_shape(shape):
+    check_relu_backward(relu_backward, seed=4, shape=shape)
+
+
+@pytest.mark.parametrize("sizes, batch_size", [((7, 6, 5, 3), 6), ((3, 2), 4), ((2, 8, 8, 8, 2), 1),
+                                               ((4, 4, 4, 4), 5)])
+def test_mlp_backward_check_takes_any_architecture(sizes, batch_size):
+    check_mlp_backward(mlp_backward, forward=mlp_forward, seed=5, sizes=sizes, batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------------- softmax
+
+def stable_softmax(x, dim, *, keepdims=True, axis=None, shift="row"):
+    """A softmax written the way students write it, with the given pieces swapped."""
+    axis = dim if axis is None else axis
+    maximum = {"row": np.max(x, axis=axis, keepdims=keepdims), "array": np.max(x), "none": 0}[shift]
+    exponentials = np.exp(x - maximum)
+    return exponentials / np.sum(exponentials, axis=axis, keepdims=keepdims)
+
+
+def softmax_in_place(x, dim):
+    x -= np.max(x, axis=dim, keepdims=True)
+    np.exp(x, out=x)
+    x /= np.sum(x, axis=dim, keepdims=True)
+    return x
+
+
+def softmax_made_float64(x, dim):
+    return stable_softmax(x, dim) * np.ones(x.shape)
+
+
+def clipped_softmax(x, dim):
+    return stable_softmax(np.clip(x, -500, 500), dim, shift="none")
+
+
+WRONG_SOFTMAXES = [
+    (lambda x, dim: stable_softmax(x, dim, shift="none"), {},
+     ["softmax(x, dim=-1) returned nan for large logits (around 1000): exp(1000) overflows to inf — "
+      "subtract the maximum along dim, x.max(axis=dim, keepdims=True), before exp"]),
+    (lambda x, dim: stable_softmax(x, dim, shift="array"), {},
+     ["softmax(x, dim=-1) returned nan for rows of very different scale (one around 1000, another around -1000)",
+      "exp(-1000 - 1000) = 0", "subtract each row's own maximum, x.max(axis=dim, keepdims=True), not the maximum "
+      "of the whole array."]),
+    (lambda x, dim: stable_softmax(x, dim, axis=1), {},
+     ["softmax(x, dim=0) has the wrong values: the entries sum to 1 along the rows (dim=1) instead of down the "
+      "columns (dim=0): take the max and the sum with axis=dim."]),
+    (lambda x, dim: stable_softmax(x, dim, axis=0), {},
+     ["softmax(x, dim=-1) has the wrong values: the entries sum to 1 down the columns (dim=0) instead of along "
+      "the rows (dim=1)"]),
+    (lambda x, dim: stable_softmax(x, dim, axis=0), {"shape": (2, 3, 4)},
+     ["softmax(x, dim=-1) has the wrong values: the entries sum to 1 along dim=0 instead of along dim=2"]),
+    (lambda x, dim: np.exp(x - np.max(x, axis=dim, keepdims=True)), {},
+     ["the entries don't sum to 1 along dim: divide by their sum"]),
+    (lambda x, dim: np.exp(x) / np.sum(np.exp(x)), {},
+     ["the entries sum to 1 over the whole array: sum along dim only"]),
+    (lambda x, dim: stable_softmax(x, dim, keepdims=False), {},
+     ["softmax(x, dim=-1) raised ValueError: operands could not be broadcast together",
+      "Hint: softmax must work along any dim: x.max(axis=dim, keepdims=True)"]),
+    (lambda x, dim: stable_softmax(x, dim, keepdims=False), {"shape": (5, 5)},
+     ["softmax(x, dim=-1) has the wrong values: keepdims=True is missing"]),
+    (softmax_made_float64, {},
+     ["softmax(x, dim=-1) with x of dtype float32 has dtype float64 but should have dtype float32: numpy 2 "
+      "keeps float32 arithmetic in float32"]),
+    (softmax_in_place, {},
+     ["softmax(x, dim=-1) changed its argument x in place: `x -= ...`"]),
+    (clipped_softmax, {},
+     ["softmax(x, dim=-1) differs from the expected values",
+      "Hint: x holds large logits (around 1000). Clipping them changes the answer"]),
+    (lambda x, dim: stable_softmax(x, dim).tolist(), {},
+     ["softmax(x, dim=-1) returned a list, but a numpy array of shape (4, 5) is expected"]),
+    (lambda x, dim: torch.softmax(torch.from_numpy(x), dim), {},
+     ["softmax(x, dim=-1) returned a torch.Tensor, but a numpy array"]),
+]
+
+
+@pytest.mark.parametrize("function, options, parts", WRONG_SOFTMAXES)
+def test_wrong_softmaxes_fail_with_the_reason(function, options, parts):
+    assert_fails_with(check_softmax, named("softmax", function), parts, **options)
+
+
+def test_softmax_check_names_the_slices_along_dim_0_columns():
+    function = named("softmax", lambda x, dim: stable_softmax(x, dim, shift="none") if dim == 0 else softmax(x, dim))
+    assert_fails_with(check_softmax, function, ["softmax(x, dim=0) returned nan for large logits"])
+    function = named("softmax", lambda x, dim: stable_softmax(x, dim, shift="array") if dim == 0 else softmax(x, dim))
+    assert_fails_with(check_softmax, function, ["columns of very different scale", "each column's own maximum"])
+
+
+# --------------------------------------------------------------------------- cross-entropy
+
+def picked_log_probabilities(x, target, log_p=None):
+    log_p = log_softmax(x, dim=1) if log_p is None else log_p
+    return log_p[np.arange(len(x)), target]
+
+
+def log_of_softmax(x, target):
+    return -np.mean(np.log(softmax(x, dim=1)[np.arange(len(x)), target]))
+
+
+def log_with_epsilon(x, target):
+    return -np.mean(np.log(softmax(x, dim=1)[np.arange(len(x)), target] + 1e-12))
+
+
+def naive(x, target):
+    probabilities = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
+    return -np.mean(np.log(probabilities[np.arange(len(x)), target]))
+
+
+def global_maximum(x, target):
+    m = np.max(x)
+    log_p = x - m - np.log(np.sum(np.exp(x - m), axis=1, keepdims=True))
+    return -np.mean(picked_log_probabilities(x, target, log_p))
+
+
+WRONG_CROSS_ENTROPIES = [
+    (lambda x, t: -np.sum(picked_log_probabilities(x, t)),
+     "that is the sum over the batch; the loss is the mean over its samples: divide by the batch size."),
+    (lambda x, t: -np.mean(np.eye(4)[t] * log_softmax(x, dim=1)),
+     "that is the sum divided by N * C = 24, the number of entries of x"),
+    (lambda x, t: -np.mean(np.sum(log_softmax(x, dim=1), axis=1)),
+     "that adds -log p of all classes of each sample; take only the target class's"),
+    (lambda x, t: -np.mean(picked_log_probabilities(x, t, x - np.log(np.sum(np.exp(x))))),
+     "the log-sum-exp runs over the whole batch; take it over each sample's classes"),
+    (lambda x, t: -np.mean(log_softmax(x, dim=1)[:, t]),
+     "log_p[:, target] picks, for every sample, the entries of all the batch's targets"),
+    (lambda x, t: -np.mean(np.max(log_softmax(x, dim=1), axis=1)),
+     "that is the loss of each sample's predicted class (its largest logit)"),
+    (lambda x, t: np.mean(picked_log_probabilities(x, t)),
+     "the minus sign is missing: the loss is the mean of -log p(target), which is never negative."),
+    (lambda x, t: -np.mean(picked_log_probabilities(x, t, log_softmax(x, dim=0))),
+     "the softmax is taken over the batch (axis=0) instead of over the classes (axis=1)."),
+    (lambda x, t: -np.mean(np.log2(softmax(x, dim=1)[np.arange(len(x)), t])),
+     "that is in bits (np.log2)"),
+    (lambda x, t: -picked_log_probabilities(x, t),
+     "cross_entropy(x, target) returned a numpy array of shape (6,), but a number is expected: is a sum or a mean missing?"),
+    (naive,
+     "cross_entropy(x, target) returned nan for large logits (around 1000): exp(1000) overflows to inf — use "
+     "log-sum-exp: with m = x.max(axis=1, keepdims=True), log_softmax = x - m - log(sum(exp(x - m), axis=1, keepdims=True))"),
+    (global_maximum,
+     "cross_entropy(x, target) returned -inf for rows of very different scale (one around 1000, another around "
+     "-1000): with the maximum of the whole array subtracted, the row around -1000 still underflows, "
+     "exp(-1000 - 1000) = 0 — subtract each row's own maximum (axis=1, keepdims=True), not the maximum of the whole batch."),
+    (log_of_softmax,
+     "cross_entropy(x, target) returned inf for a confidently wrong sample (its target's logit is 1000 below the "
+     "others): its softmax probability underflows to 0, and log(0) = -inf — never take the log of a softmax "
+     "probability that can underflow to 0: compute log_softmax = x - logsumexp(x) directly"),
+    (log_with_epsilon,
+     "Hint: x holds a confidently wrong sample (its target's logit is 1000 below the others). An epsilon in "
+     "log(p + eps), or clipping p, caps its loss"),
+    (lambda x, t: torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(t)),
+     "returned a torch.Tensor of shape (), but a number is expected: .item() takes the number out."),
+]
+
+
+@pytest.mark.parametrize("function, message", WRONG_CROSS_ENTROPIES)
+def test_wrong_cross_entropies_fail_with_the_reason(function, message):
+    assert_fails_with(check_cross_entropy, named("cross_entropy", function), [message])
+
+
+# ------------------------------------------------------------------------- linear backward
+
+def linear_backward_with(*, grad_input=None, grad_weight=None, grad_bias=None, order=(0, 1, 2)):
+    """linear_backward with the given pieces swapped for a student's version."""
+    def function(grad_output, input, weight):
+        right = linear_backward(grad_output, input, weight)
+        pieces = [(grad_input or (lambda g, x, w: right[0]))(grad_output, input, weight),
+                  (grad_weight or (lambda g, x, w: right[1]))(grad_output, input, weight),
+                  (grad_bias or (lambda g, x, w: right[2]))(grad_output, input, weight)]
+        return tuple(pieces[position] for position in order)
+    return named("linear_backward", function)
+
+
+TRANSPOSED = ("it is transposed: weight is [out_features, in_features], as in torch, so grad_weight = "
+              "grad_output.T @ input.")
+WRONG_LINEAR_BACKWARDS = [
+    (linear_backward_with(grad_weight=lambda g, x, w: x.T @ g), {},
+     f"grad_weight has shape (4, 3) but should have shape (3, 4): {TRANSPOSED}"),
+    (linear_backward_with(grad_weight=lambda g, x, w: x.T @ g), {"in_features": 3},
+     f"grad_weight has the wrong values: {TRANSPOSED}"),
+    (linear_backward_with(grad_weight=lambda g, x, w: g.T @ x / len(x)), {},
+     "grad_weight is off by a factor of ≈ 1/5 (1 / the batch size): did you average over the batch twice? "
+     "The 1/N of the mean loss is already in grad_output, so summing over the batch is right; averaging again "
+     "divides by N twice."),
+    (linear_backward_with(grad_bias=lambda g, x, w: g.mean(axis=0)), {},
+     "grad_bias is off by a factor of ≈ 1/5 (1 / the batch size): did you average over the batch twice?"),
+    (linear_backward_with(grad_bias=lambda g, x, w: g.sum(axis=0, keepdims=True)), {},
+     "grad_bias has shape (1, 3) but should have shape (3,): it has an extra dimension of size 1"),
+    (linear_backward_with(grad_bias=lambda g, x, w: g), {},
+     "grad_bias has shape (5, 3) but should have shape (3,): that of grad_output — the bias is added to every "
+     "sample's output, so sum grad_output over the batch (axis=0)."),
+    (linear_backward_with(grad_bias=lambda g, x, w: g.sum(axis=1)), {},
+     "grad_bias has shape (5,) but should have shape (3,): it is summed over the features (axis=1)"),
+    (linear_backward_with(grad_bias=lambda g, x, w: g.sum(axis=1)), {"batch_size": 3},
+     "grad_bias has the wrong values: it is summed over the features (axis=1) instead of over the batch (axis=0)."),
+    (linear_backward_with(grad_input=lambda g, x, w: g @ w.T), {},
+     "linear_backward(grad_output, input, weight) raised ValueError: matmul"),
+    (linear_backward_with(grad_input=lambda g, x, w: g @ w.T), {},
+     "Hint: grad_output is [N, out_features] = (5, 3), input [N, in_features] = (5, 4), weight [out_features, "
+     "in_features] = (3, 4)"),
+    (linear_backward_with(grad_input=lambda g, x, w: g @ w.T), {"in_features": 3},
+     "grad_input has the wrong values: it multiplies grad_output by weight.T"),
+    (linear_backward_with(order=(1, 0, 2)), {},
+     "linear_backward(grad_output, input, weight) returned the right gradients in the wrong order, (grad_weight, "
+     "grad_input, grad_bias): return (grad_input, grad_weight, grad_bias)."),
+    (named("linear_backward", lambda g, x, w: linear_backward(g, x, w)[:2]), {},
+     "linear_backward(grad_output, input, weight) returned a tuple of 2 values, but a tuple of three arrays "
+     "(grad_input, grad_weight, grad_bias) is expected."),
+    (named("linear_backward", lambda g, x, w: None), {},
+     "returned None, but a tuple of three arrays (grad_input, grad_weight, grad_bias) is expected: did the "
+     "function end without a `return` statement?"),
+]
+
+
+@pytest.mark.parametrize("function, options, message", WRONG_LINEAR_BACKWARDS)
+def test_wrong_linear_backwards_fail_with_the_reason(function, options, message):
+    assert_fails_with(check_linear_backward, function, [message], **options)
+
+
+# --------------------------------------------------------------------------- relu backward
+
+def relu_backward_in_place(grad_output, input):
+    grad_output[input <= 0] = 0
+    return grad_output
+
+
+WRONG_RELU_BACKWARDS = [
+    (lambda g, x: g * (g > 0), "the mask comes from the sign of grad_output, but it must come from the ReLU's input"),
+    (lambda g, x: (x > 0).astype(float), "that is the mask (input > 0) alone: by the chain rule, multiply it by grad_output."),
+    (lambda g, x: x > 0, "that is the mask (input > 0) alone"),
+    (lambda g, x: g * (x >= 0), "the gradient also passes where input is exactly 0 (input >= 0). ReLU has a kink at 0"),
+    (lambda g, x: g * np.heaviside(x, 1.0), "torch — and this course — take it to be 0 there: use input > 0."),
+    (lambda g, x: g * np.maximum(x, 0), "grad_output is multiplied by relu(input) instead of by its derivative"),
+    (lambda g, x: g * (x <= 0), "the mask is inverted"),
+    (lambda g, x: g * (x < 0), "the mask is inverted"),
+    (lambda g, x: g.copy(), "grad_output came back unchanged: it must be 0 where input <= 0"),
+    (lambda g, x: g * x / np.abs(x), "relu_backward(grad_output, input) contains nan"),
+    (relu_backward_in_place, "relu_backward(grad_output, input) changed its argument grad_output in place: "
+                             "`grad_output -= ...`, `grad_output *= ...` or an assignment such as `grad_output[mask] = 0`"),
+]
+
+
+@pytest.mark.parametrize("function, message", WRONG_RELU_BACKWARDS)
+def test_wrong_relu_backwards_fail_with_the_reason(function, message):
+    assert_fails_with(check_relu_backward, named("relu_backward", function), [message])
+
+
+# ------------------------------------------------------------------ cross-entropy backward
+
+def softmax_minus_one_hot(x, t, *, shift="row"):
+    gradient = stable_softmax(x, 1, shift=shift)
+    gradient[np.arange(len(x)), t] -= 1
+    return gradient
+
+
+WRONG_CROSS_ENTROPY_BACKWARDS = [
+    (lambda x, t: softmax_minus_one_hot(x, t),
+     "has the wrong values: it is not divided by the batch size: the loss is the mean over the batch, so each "
+     "sample's gradient carries 1/N (here 1/6)."),
+    (lambda x, t: softmax_minus_one_hot(x, t) / len(x) ** 2, "it is divided by the batch size twice"),
+    (lambda x, t: -softmax_minus_one_hot(x, t) / len(x), "the sign is flipped: it is softmax - one_hot"),
+    (lambda x, t: softmax(x, 1) / len(x), "the one-hot target is not subtracted"),
+    (lambda x, t: (softmax(x, 1) - 1) / len(x), "1 is subtracted from every entry"),
+    (lambda x, t: (softmax(x, 1) - np.eye(4)[t]) / x.size, "it is divided by N * C, the number of entries"),
+    (lambda x, t: (softmax(x, 0) - np.eye(4)[t]) / len(x), "the softmax is taken over the batch (axis=0)"),
+    (lambda x, t: softmax_minus_one_hot(x, t, shift="none") / len(x),
+     "cross_entropy_backward(x, target) returned nan for large logits (around 1000): exp(1000) overflows to inf — "
+     "compute the softmax with each row's maximum subtracted before exp"),
+    (lambda x, t: softmax_minus_one_hot(x, t, shift="array") / len(x),
+     "returned nan for rows of very different scale"),
+]
+
+
+def subtract_one_in_whole_columns(x, t):
+    gradient = softmax(x, 1)
+    gradient[:, t] -= 1
+    return gradient / len(x)
+
+
+@pytest.mark.parametrize("function, message", WRONG_CROSS_ENTROPY_BACKWARDS + [
+    (subtract_one_in_whole_columns, "p[:, target] -= 1 subtracts 1 in every row, at the target class of every sample"),
+])
+def test_wrong_cross_entropy_backwards_fail_with_the_reason(function, message):
+    assert_fails_with(check_cross_entropy_backward, named("cross_entropy_backward", function), [message])
+
+
+# --------------------------------------------------------------------------- mlp backward
+
+def mlp_backward_with(*, relu_mask=lambda cache, k: cache[k - 1][1] > 0, average=False, bias_keepdims=False,
+                      weight_gradient=lambda grad, layer_input: grad.T @ layer_input, key="{}", step=False):
+    """An mlp_backward written as students write it, right unless one piece is swapped for a mistake.
+    relu_mask(cache, k) is the mask of the ReLU after layer k."""
+    def function(params, cache, grad_logits):
+        grads = {}
+        grad = grad_logits
+        for layer in range(len(cache), 0, -1):
+            layer_input, _ = cache[layer - 1]
+            divisor = len(grad_logits) if average else 1
+            grads[key.format(f"W{layer}")] = weight_gradient(grad, layer_input) / divisor
+            grads[key.format(f"b{layer}")] = grad.sum(axis=0, keepdims=bias_keepdims) / divisor
+            if step:
+                params[f"W{layer}"] -= 0.1 * grads[f"W{layer}"]
+            if layer > 1:
+                grad = (grad @ params[f"W{layer}"]) * relu_mask(cache, layer - 1)
+        return grads
+    return named("mlp_backward", function)
+
+
+CALL = "mlp_backward(params, cache, grad_logits)"
+WRONG_MLP_BACKWARDS = [
+    (mlp_backward_with(relu_mask=lambda cache, k: 1.0), {},
+     "dW1 has the wrong values: the gradients of layer 1 ignore the ReLU after it: multiply by (z1 > 0) on the way back."),
+    (mlp_backward_with(relu_mask=lambda cache, k: 1.0), {"sizes": (7, 6, 5, 3)},
+     "dW2 has the wrong values: the gradients of layer 2 ignore the ReLU after it: multiply by (z2 > 0)"),
+    (mlp_backward_with(relu_mask=lambda cache, k: cache[k][1] > 0), {},
+     f"{CALL} raised ValueError: operands could not be broadcast together"),
+    (mlp_backward_with(relu_mask=lambda cache, k: cache[k][1] > 0), {},
+     "Hint: check each product's shapes"),
+    (mlp_backward_with(relu_mask=lambda cache, k: cache[k][1] > 0), {"sizes": (5, 4, 4, 4)},
+     "dW2 has the wrong values: the ReLU after layer 2 is undone with the mask of layer 3, (z3 > 0): multiply by "
+     "(z2 > 0), the pre-activation of layer 2 itself (cache[1])"),
+    (mlp_backward_with(average=True), {},
+     "dW2 is off by a factor of ≈ 1/6 (1 / the batch size): did you average over the batch twice? The 1/N "
+     "of the mean loss is already in grad_logits"),
+    (mlp_backward_with(bias_keepdims=True), {},
+     "db2 has shape (1, 3) but should have shape (3,): it has an extra dimension of size 1"),
+    (mlp_backward_with(weight_gradient=lambda grad, layer_input: layer_input.T @ grad), {},
+     "dW2 has shape (4, 3) but should have shape (3, 4): it looks transposed"),
+    (mlp_backward_with(weight_gradient=lambda grad, layer_input: layer_input.T @ grad), {"sizes": (4, 4, 4)},
+     "dW2 has the wrong values: it is transposed — a gradient has the layout of its parameter"),
+    (mlp_backward_with(key="d{}"), {},
+     f"The gradients from {CALL} have the keys dW2, db2, dW1 and db1, but a gradient goes under the name of its "
+     f"parameter, W2, b2, W1 and b1: grads['W1'] is the gradient of params['W1']."),
+    (mlp_backward_with(step=True), {},
+     f"{CALL} changed its argument params['W1'] in place"),
+    (named("mlp_backward", lambda params, cache, grad: {name: g for name, g in mlp_backward(params, cache, grad).items()
+                                                        if name.startswith("W")}), {},
+     f"The gradients from {CALL} have no entry for b2 and b1 (db2 and db1): return a gradient for every parameter"),
+    (named("mlp_backward", lambda params, cache, grad: {**mlp_backward(params, cache, grad), "x": grad}), {},
+     f"The gradients from {CALL} have entries for x, which are not parameters: return exactly the keys of params, "
+     f"W2, b2, W1 and b1."),
+    (named("mlp_backward", lambda params, cache, grad: list(mlp_backward(params, cache, grad).values())), {},
+     f"{CALL} returned a list, but a dict of gradients with the keys W2, b2, W1 and b1 (those of params) is expected."),
+    (named("mlp_backward", lambda params, cache, grad: None), {},
+     f"{CALL} returned None, but a dict of gradients"),
+]
+
+
+@pytest.mark.parametrize("function, options, message", WRONG_MLP_BACKWARDS)
+def test_wrong_mlp_backwards_fail_with_the_reason(function, options, message):
+    assert_fails_with(check_mlp_backward, function, [message], forward=mlp_forward, **options)
+
+
+def test_the_hand_written_mlp_backward_is_right_when_nothing_is_swapped():
+    check_mlp_backward(mlp_backward_with(), forward=mlp_forward, sizes=(7, 6, 5, 3))
+
+
+# -------------------------------------------------------------------------- check_gradients
+
+EXPECTED_GRADIENTS = {"W": np.arange(1.0, 7.0).reshape(2, 3), "b": np.array([0.5, -1.5])}
+
+
+@pytest.mark.parametrize("actual, message", [
+    ({"W": EXPECTED_GRADIENTS["W"] * 4, "b": EXPECTED_GRADIENTS["b"]},
+     "dW is off by a factor of ≈ 4 (the batch size): that is the sum over the batch where the mean is meant — "
+     "divide by the batch size."),
+    ({"W": EXPECTED_GRADIENTS["W"] / 4, "b": EXPECTED_GRADIENTS["b"]},
+     "dW is off by a factor of ≈ 1/4 (1 / the batch size): did you average over the batch twice? The 1/N "
+     "of the mean loss is already in the incoming gradient"),
+    ({"W": EXPECTED_GRADIENTS["W"], "b": -EXPECTED_GRADIENTS["b"]}, "db has the right size but the opposite sign"),
+    ({"W": EXPECTED_GRADIENTS["W"]}, "The gradients have no entry for b (db)"),
+    ([EXPECTED_GRADIENTS["W"]], "The gradients are a list, but a dict of gradients with the keys W and b"),
+])
+def test_check_gradients_names_each_entry_and_batch_size_factors(actual, message):
+    with pytest.raises(CheckFailure) as caught:
+        check_gradients(actual, EXPECTED_GRADIENTS, batch_size=4)
+    assert message in str(caught.value)
+
+
+def test_check_gradients_passes_matching_gradients_and_takes_known_mistakes():
+    check_gradients(dict(EXPECTED_GRADIENTS), EXPECTED_GRADIENTS, batch_size=4)
+    wrong = EXPECTED_GRADIENTS["b"] + 1
+    with pytest.raises(CheckFailure, match="grad_b has the wrong values: the bias was added twice."):
+        check_gradients({"W": EXPECTED_GRADIENTS["W"], "b": wrong}, EXPECTED_GRADIENTS, batch_size=4,
+                        prefix="grad_", known_mistakes={"b": [(wrong, "the bias was added twice.")]})
+
+
+# ---------------------------------------------------------------------- robustness of checks
+
+def all_checks():
+    check_softmax(softmax)
+    check_cross_entropy(cross_entropy)
+    check_linear_backward(linear_backward)
+    check_relu_backward(relu_backward)
+    check_cross_entropy_backward(cross_entropy_backward)
+    check_mlp_backward(mlp_backward, forward=mlp_forward)
+
+
+def test_checks_cannot_be_fooled_by_patched_numpy_or_torch():
+    with tampered(builtin_names=()):
+        all_checks()
+        for check, function, message in [
+            (check_softmax, named("softmax", lambda x, dim: stable_softmax(x, dim, shift="none")), "returned nan"),
+            (check_cross_entropy, named("cross_entropy", log_of_softmax), "confidently wrong sample"),
+            (check_linear_backward, linear_backward_with(grad_bias=lambda g, x, w: g.mean(axis=0)), "1 / the batch size"),
+            (check_relu_backward, named("relu_backward", lambda g, x: g * (x >= 0)), "kink at 0"),
+            (check_cross_entropy_backward, named("cross_entropy_backward", lambda x, t: softmax(x, 1) / len(x)),
+             "one-hot target is not subtracted"),
+        ]:
+            assert message in failure_message(check, function)
+        assert "ignore the ReLU" in failure_message(check_mlp_backward, mlp_backward_with(relu_mask=lambda c, k: 1.0),
+                                                    forward=mlp_forward)
+
+
+def test_checks_work_with_gradients_switched_off_globally():
+    with torch.no_grad():
+        all_checks()
+
+
+def test_checks_leave_the_students_random_states_alone():
+    np.random.seed(123)
+    torch.manual_seed(123)
+    expected = np.random.random(3), torch.rand(3)
+    np.random.seed(123)
+    torch.manual_seed(123)
+    all_checks()
+    np.testing.assert_array_equal(np.random.random(3), expected[0])
+    torch.testing.assert_close(torch.rand(3), expected[1])
+
+
+def test_checks_are_deterministic_and_depend_on_the_seed():
+    collected = []
+    record = named("softmax", lambda x, dim: collected.append(x.copy()) or softmax(x, dim))
+    for seed in (0, 0, 1):
+        check_softmax(record, seed=seed)
+    count = len(collected) // 3
+    assert all((a == b).all() for a, b in zip(collected[:count], collected[count:2 * count]))
+    assert not (collected[0] == collected[2 * count]).all()
+
+
+def test_cross_entropy_backward_must_keep_float32():
+    def promoted(input, target):
+        one_hot = np.zeros(input.shape, dtype=np.int64)
+        one_hot[np.arange(len(target)), target] = 1
+        exps = np.exp(input - input.max(axis=1, keepdims=True))
+        return (exps / exps.sum(axis=1, keepdims=True) - one_hot) / len(target)
+
+    with pytest.raises(CheckFailure, match="float32.*float64"):
+        check_cross_entropy_backward(promoted)
