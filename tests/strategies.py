@@ -47,3 +47,22 @@ def tampered(builtin_names=BUILTIN_NAMES):
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
+
+
+def t(array):
+    """A torch view of a numpy array (or of a number), for comparing with torch."""
+    return torch.from_numpy(np.asarray(array))
+
+
+def assert_global_random_state_untouched(action):
+    """Run `action()` and check that numpy's and torch's global generators go on drawing
+    what they would have drawn without it: checks run in the student's kernel, between
+    the student's own random draws."""
+    np.random.seed(5)
+    torch.manual_seed(5)
+    expected = np.random.random(3), torch.rand(3)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    action()
+    np.testing.assert_array_equal(np.random.random(3), expected[0])
+    torch.testing.assert_close(torch.rand(3), expected[1])

@@ -6,7 +6,8 @@ respect to the op's inputs: what torch autograd computes, which the tests check.
 """
 import numpy as np
 
-from .functional import REDUCTIONS, _cross_entropy_arguments, softmax
+from ._reduction import check_reduction
+from .functional import _cross_entropy_arguments, softmax
 
 
 def linear_backward(grad_output, input, weight):
@@ -32,8 +33,7 @@ def cross_entropy_backward(input, target, reduction="mean"):
     probabilities it is softmax(input) * sum(target) - target per sample, which is
     softmax - target when each row of target sums to 1.
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction)
     input, target, class_indices = _cross_entropy_arguments(input, target)
     probabilities = softmax(input, dim=1)
     if class_indices:

@@ -7,7 +7,7 @@ not let promote an array's dtype.
 """
 import numpy as np
 
-REDUCTIONS = ("mean", "sum", "none")
+from ._reduction import reduce
 
 
 def linear(input, weight, bias=None):
@@ -57,16 +57,6 @@ def softmax(input, dim):
     return exponentials / np.sum(exponentials, axis=dim, keepdims=True)
 
 
-def _reduce(losses, reduction):
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
 def _cross_entropy_arguments(input, target):
     """input and target as arrays, and whether target holds class indices (else probabilities)."""
     input, target = np.asarray(input), np.asarray(target)
@@ -104,4 +94,4 @@ def cross_entropy(input, target, reduction="mean"):
         losses = -np.take_along_axis(log_probabilities, target[:, None], axis=1)[:, 0]
     else:
         losses = -np.sum(target * log_probabilities, axis=1)
-    return _reduce(losses, reduction)
+    return reduce(losses, reduction)

@@ -10,18 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.batching import iterations_per_epoch, minibatch_indices
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(losses, reduction):
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    if reduction == "none":
-        return losses
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+from ._reduction import reduce
 
 
 def _same_shape(input, target):
@@ -44,7 +33,7 @@ def sigmoid(x):
 def mse_loss(input, target, reduction="mean"):
     """Squared error (input - target)^2, averaged (or summed) over all entries."""
     _same_shape(input, target)
-    return _reduce((np.asarray(input) - target) ** 2, reduction)
+    return reduce((np.asarray(input) - target) ** 2, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
@@ -54,7 +43,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """
     _same_shape(input, target)
     x = np.asarray(input)
-    return _reduce(np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x))), reduction)
+    return reduce(np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x))), reduction)
 
 
 def _regression_shapes(X, y, w):

@@ -10,7 +10,7 @@ from course_lib.checking.failure import CheckFailure
 from course_lib.scratch.backward import cross_entropy_backward, linear_backward, relu_backward
 from course_lib.scratch.functional import cross_entropy, log_softmax, softmax
 from course_lib.scratch.mlp import mlp_backward, mlp_forward
-from tests.strategies import SEEDS, tampered
+from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 # the wrong implementations under test overflow and take log(0) on purpose
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -483,14 +483,7 @@ def test_checks_work_with_gradients_switched_off_globally():
 
 
 def test_checks_leave_the_students_random_states_alone():
-    np.random.seed(123)
-    torch.manual_seed(123)
-    expected = np.random.random(3), torch.rand(3)
-    np.random.seed(123)
-    torch.manual_seed(123)
-    all_checks()
-    np.testing.assert_array_equal(np.random.random(3), expected[0])
-    torch.testing.assert_close(torch.rand(3), expected[1])
+    assert_global_random_state_untouched(lambda: all_checks())
 
 
 def test_checks_are_deterministic_and_depend_on_the_seed():

@@ -1,4 +1,3 @@
-import warnings
 
 import numpy as np
 import pytest
@@ -8,19 +7,8 @@ import torch.nn.functional as F
 from course_lib.scratch.functional import (
     cross_entropy, linear, log_softmax, logsumexp, relu, softmax,
 )
-from tests.strategies import SEEDS, random_array, random_shape
+from tests.strategies import SEEDS, random_array, random_shape, t
 
-
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    # overflow in exp or log(0) would only warn; here it fails the test
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-
-
-def t(array):
-    return torch.from_numpy(np.asarray(array))
 
 
 def random_shape_and_dim(rng):

@@ -1,4 +1,3 @@
-import warnings
 
 import numpy as np
 import pytest
@@ -12,13 +11,6 @@ from course_lib.scratch.mlp import (
     train_mlp,
 )
 from tests.strategies import SEEDS, random_array
-
-
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
 
 
 def random_mlp(rng, dtype=np.float64):

@@ -1,4 +1,3 @@
-import warnings
 
 import numpy as np
 import pytest
@@ -10,19 +9,8 @@ from course_lib.scratch.regression import (
     GradientDescentResult, binary_cross_entropy_with_logits, linear_regression_gradients,
     logistic_regression_gradients, minibatch_gradient_descent, mse_loss, sigmoid,
 )
-from tests.strategies import SEEDS, random_array, random_shape
+from tests.strategies import SEEDS, random_array, random_shape, t
 
-
-@pytest.fixture(autouse=True)
-def warnings_are_errors():
-    # overflow in exp or log(0) would only warn; here it fails the test
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        yield
-
-
-def t(array):
-    return torch.from_numpy(np.asarray(array))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
