@@ -381,11 +381,16 @@ def plot_gradient_check(relative_errors, *, ax=None, title=None):
     return ax
 
 
-def plot_layer_statistics(activation_stds, gradient_stds, *, title=None):
+def plot_layer_statistics(activation_stds, gradient_stds, *, title=None, axes=None):
     """Two panels, one line per initialisation scheme ({"Kaiming": [std per layer], ...}):
     the spread of the pre-activations going forward and of the weight gradients coming back,
-    layer by layer, on a log scale. Returns the Figure."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    layer by layer, on a log scale. `axes=(left, right)` draws into existing axes (a
+    widget's figure) instead of a new figure. Returns the Figure."""
+    if axes is None:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    else:
+        left, right = axes
+        fig = left.figure
     for ax, stds_by_scheme, what in ((left, activation_stds, "pre-activations $Z_l$ (forward)"),
                                      (right, gradient_stds, r"weight gradients $\partial L/\partial W_l$ (backward)")):
         for scheme, stds in stds_by_scheme.items():

@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -202,6 +203,22 @@ def test_layer_statistics_has_one_line_per_scheme_in_both_panels():
     assert len(left.get_lines()) == len(right.get_lines()) == 2
     assert left.get_yscale() == "log"
     assert np.all(left.get_lines()[1].get_ydata() > 0)  # vanished layers stay on the log axis
+
+
+def test_layer_statistics_draws_into_given_axes_without_a_new_figure():
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    open_figures = plt.get_fignums()
+
+    drawn = plots.plot_layer_statistics({"Kaiming": [1.0, 0.0]}, {"Kaiming": [0.1, 0.2]},
+                                        axes=(left, right), title="t")
+
+    assert drawn is fig
+    assert plt.get_fignums() == open_figures
+    assert len(left.get_lines()) == len(right.get_lines()) == 1
+    assert left.get_yscale() == right.get_yscale() == "log"
+    assert np.all(left.get_lines()[0].get_ydata() > 0)
+    assert fig.get_suptitle() == "t"
 
 
 def test_training_curves_show_accuracy_in_percent():

@@ -44,7 +44,7 @@ class SGD:
         self.momentum_buffers = [None] * len(params)
 
     def step(self, grads):
-        """Update every parameter in place from its gradient; a None gradient skips it, as in torch."""
+        """Update each parameter in place from its gradient; None skips it, as in torch."""
         params = self.param_groups[0]["params"]
         grads = list(grads)
         if len(grads) != len(params):

@@ -2,8 +2,8 @@
 
 `params` holds "W1", "b1", ..., "WL", "bL" with torch.nn.Linear's layout (W_l is
 [out_features, in_features]); ReLU follows every layer but the last, whose output is the
-logits. Forward and backward are built from `functional` and `backward`, one layer at a
-time, so every line matches a line of the maths:
+logits. Forward and backward are built from the ops of `functional` and `backward`, one
+layer at a time, so every line matches a line of the maths:
 
     z_l = a_{l-1} @ W_l.T + b_l,   a_l = relu(z_l),   a_0 = input,   logits = z_L
 """
@@ -68,13 +68,16 @@ def mlp_backward(params, cache, grad_logits):
     layers = _layer_count(params)
     grads = {}
     grad_pre_activation = grad_logits  # d loss / d z_L
-    for layer in range(layers, 0, -1):
+    for layer in range(layers, 1, -1):
         layer_input, _ = cache[layer - 1]
         grad_input, grads[f"W{layer}"], grads[f"b{layer}"] = linear_backward(
             grad_pre_activation, layer_input, params[f"W{layer}"])
-        if layer > 1:
-            # this layer's input was relu(z_{l-1}): carry the gradient back through the ReLU
-            grad_pre_activation = relu_backward(grad_input, cache[layer - 2][1])
+        # this layer's input was relu(z_{l-1}): carry the gradient back through the ReLU
+        grad_pre_activation = relu_backward(grad_input, cache[layer - 2][1])
+    # The first layer's gradient with respect to its input, the data, is of no use, and
+    # linear_backward's grad_input would cost as much as the layer's forward product: take
+    # only the weight and bias gradients, as autograd does for an input without requires_grad.
+    grads["W1"], grads["b1"] = grad_pre_activation.T @ cache[0][0], grad_pre_activation.sum(axis=0)
     return {name: grads[name] for name in params}
 
 
@@ -99,10 +102,11 @@ def mlp_predict(params, input, batch_size=EVAL_BATCH_SIZE):
 @dataclass
 class TrainingHistory:
     """What `train_mlp` measured, one entry per epoch."""
-    train_loss: list[float] = field(default_factory=list)  # mean over samples, each batch's loss before its step
+    # mean over the epoch's samples of their batch's loss, taken before the batch's step
+    train_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)  # after the epoch; empty without X_val
     lr: list[float] = field(default_factory=list)  # the learning rate the epoch used
-    seconds: list[float] = field(default_factory=list)  # wall-clock time of the epoch's steps alone
+    seconds: list[float] = field(default_factory=list)  # wall-clock time of the steps alone
 
 
 def train_mlp(params, X, y, *, lr, momentum, batch_size, epochs, generator, weight_decay=0,
@@ -133,7 +137,8 @@ def train_mlp(params, X, y, *, lr, momentum, batch_size, epochs, generator, weig
         history.lr.append(optimizer.param_groups[0]["lr"])
         summary = {"loss": history.train_loss[-1]}
         if X_val is not None:
-            history.val_accuracy.append(accuracy(_logits_in_batches(params, X_val, EVAL_BATCH_SIZE), y_val))
+            val_logits = _logits_in_batches(params, X_val, EVAL_BATCH_SIZE)
+            history.val_accuracy.append(accuracy(val_logits, y_val))
             summary["val_accuracy"] = history.val_accuracy[-1]
         bar.set_postfix(summary)
     return history
