@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from ..errors import CourseError
-from . import data, release
+from . import data, grade, release
 
-SUBCOMMANDS = (release, data)
+SUBCOMMANDS = (release, grade, data)
 
 
 def build_parser():
