@@ -10,6 +10,10 @@ def _as_numpy(values):
 
 
 def _predicted_classes(scores):
+    if scores.ndim == 1 and scores.dtype.kind in "iu":
+        # integers are classes already (e.g. from argmax); read as logits, a class 3 would
+        # count as "logit > 0" and the accuracy would be silently wrong
+        return scores
     if scores.ndim == 2 and scores.shape[1] > 1:
         return scores.argmax(axis=1)
     if scores.ndim == 1 or scores.ndim == 2:
@@ -21,9 +25,10 @@ def _predicted_classes(scores):
 def accuracy(scores, targets):
     """Fraction of samples whose predicted class equals the target class.
 
-    `scores` is [N, C] (prediction: the argmax class) or [N] / [N, 1] logits of the positive
-    class (prediction: 1 where the logit is > 0); `targets` holds N class indices (0/1
-    for logits). numpy arrays and torch tensors are both accepted.
+    `scores` is [N, C] (prediction: the argmax class), [N] integer predicted classes, or
+    [N] / [N, 1] float logits of the positive class (prediction: 1 where the logit is > 0);
+    `targets` holds N class indices (0/1 for logits). numpy arrays and torch tensors are
+    both accepted.
     """
     return count_correct(scores, targets) / len(targets)
 

@@ -111,3 +111,10 @@ def test_precision_and_recall_of_classes_never_predicted_or_present_are_zero_wit
 def test_precision_recall_needs_a_square_matrix():
     with pytest.raises(ValueError, match=r"square \[C, C\] matrix, got shape \(2, 3\)"):
         precision_recall(np.zeros((2, 3), dtype=np.int64))
+
+
+def test_accuracy_takes_integer_predictions_as_classes_not_as_logits():
+    predictions, targets = np.array([3, 1, 0, 7]), np.array([3, 2, 0, 7])
+
+    assert accuracy(predictions, targets) == 3 / 4
+    assert accuracy(torch.from_numpy(predictions), torch.from_numpy(targets)) == 3 / 4

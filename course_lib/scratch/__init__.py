@@ -1,5 +1,6 @@
-"""numpy from scratch: losses, regression trained by mini-batch gradient descent, and the
-pieces of an MLP: forward ops, their gradients, initialisation and gradient checking."""
+"""numpy from scratch: losses, regression trained by mini-batch gradient descent, the
+pieces of an MLP (forward ops, their gradients, initialisation, gradient checking) and
+the MLP itself, trained with `course_lib.optim.SGD`."""
 from .backward import cross_entropy_backward, linear_backward, relu_backward
 from .functional import cross_entropy, linear, log_softmax, logsumexp, relu, softmax
 from .gradcheck import gradient_check, numerical_gradient, relative_error
@@ -7,16 +8,21 @@ from .init import (
     calculate_fan_in_and_fan_out, calculate_gain, kaiming_normal_, kaiming_uniform_, normal_,
     orthogonal_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
 )
+from .mlp import (
+    TrainingHistory, init_mlp, mlp_backward, mlp_forward, mlp_loss_and_gradients, mlp_predict,
+    train_mlp,
+)
 from .regression import (
     GradientDescentResult, binary_cross_entropy_with_logits, linear_regression_gradients,
     logistic_regression_gradients, minibatch_gradient_descent, mse_loss, sigmoid,
 )
 
 __all__ = [
-    "GradientDescentResult", "binary_cross_entropy_with_logits", "calculate_fan_in_and_fan_out",
-    "calculate_gain", "cross_entropy", "cross_entropy_backward", "gradient_check", "kaiming_normal_",
-    "kaiming_uniform_", "linear", "linear_backward", "linear_regression_gradients", "log_softmax",
-    "logistic_regression_gradients", "logsumexp", "minibatch_gradient_descent", "mse_loss", "normal_",
+    "GradientDescentResult", "TrainingHistory", "binary_cross_entropy_with_logits", "calculate_fan_in_and_fan_out",
+    "calculate_gain", "cross_entropy", "cross_entropy_backward", "gradient_check", "init_mlp",
+    "kaiming_normal_", "kaiming_uniform_", "linear", "linear_backward", "linear_regression_gradients", "log_softmax",
+    "logistic_regression_gradients", "logsumexp", "minibatch_gradient_descent", "mlp_backward",
+    "mlp_forward", "mlp_loss_and_gradients", "mlp_predict", "mse_loss", "normal_",
     "numerical_gradient", "orthogonal_", "relative_error", "relu", "relu_backward", "sigmoid",
-    "softmax", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "softmax", "train_mlp", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
