@@ -10,3 +10,6 @@ c.CourseDirectory.release_directory = "notebooks"
 # Autograde and Validate execute notebooks with long cells shrunk (course_lib.runmode).
 c.Execute.extra_arguments = grading_kernel_arguments()
 c.Execute.timeout = 120
+# The solutions' stored run timestamps every cell; the student version need not carry them
+# (and would otherwise change in git whenever a solution is re-executed).
+c.ClearOutput.remove_metadata_fields = {"collapsed", "scrolled", "execution"}

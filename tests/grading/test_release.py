@@ -6,7 +6,9 @@ import nbformat
 import pytest
 
 from course_lib.errors import CourseError
-from course_lib.grading.course import find_course_root, resolve_assignments, source_assignments
+from course_lib.grading.course import (
+    RELEASE_DIRECTORY, find_course_root, resolve_assignments, source_assignments,
+)
 from course_lib.grading.release import find_drift, generate_assignment
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +106,11 @@ def test_solution_notebooks_store_no_widget_state(assignment):
         assert "widgets" not in notebook.metadata, (
             f"{path.name} stores widget state: re-execute it with "
             "--ExecutePreprocessor.store_widget_state=False (see the README)")
+
+
+@pytest.mark.parametrize("assignment", source_assignments(COURSE_ROOT))
+def test_student_notebooks_carry_no_execution_timestamps(assignment):
+    for path in (COURSE_ROOT / RELEASE_DIRECTORY / assignment).glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        stamped = [cell.id for cell in notebook.cells if "execution" in cell.metadata]
+        assert not stamped, f"{path.name}: cells {stamped} carry the solution run's timestamps"
