@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from course_lib.optim import SGD
+from tests.optim.streams import (assert_matches_torch, assert_state_dict_round_trips, describe, log_uniform,
+                                 option_sweep)
 from tests.strategies import SEEDS, random_array, random_shape
 
 OPTIONS = [
@@ -39,6 +41,26 @@ def test_every_option_combination_matches_torch_over_several_steps(seed, options
     params, expected = run_both(np.random.default_rng(seed), options)
     for param, want in zip(params, expected):
         np.testing.assert_allclose(param, want, rtol=1e-12, atol=0)
+
+
+RANDOM_OPTIONS = [
+    options for options in option_sweep(
+        dict(dampening=[0, 0.3], weight_decay=[0, 0.05], nesterov=[False, True], maximize=[False, True]),
+        lambda rng: dict(lr=log_uniform(rng, 1e-4, 1e-1), momentum=float(rng.choice([0, rng.uniform(0, 0.99)]))),
+        repeats=3)
+    if not (options["nesterov"] and (options["momentum"] == 0 or options["dampening"] != 0))
+]
+
+
+@pytest.mark.parametrize("seed, options", list(enumerate(RANDOM_OPTIONS)),
+                         ids=[describe(options) for options in RANDOM_OPTIONS])
+def test_random_hyperparameters_match_torch_over_a_random_gradient_stream(seed, options):
+    assert_matches_torch(SGD, torch.optim.SGD, options, seed)
+
+
+@pytest.mark.parametrize("options", [dict(momentum=0.9, nesterov=True, weight_decay=0.01), dict(momentum=0)])
+def test_state_dict_round_trips(options):
+    assert_state_dict_round_trips(SGD, options, seed=1)
 
 
 def test_changing_lr_in_param_groups_takes_effect_as_in_torch():
@@ -88,11 +110,11 @@ def test_updates_the_callers_arrays_in_place_and_leaves_the_gradients_alone():
 def test_the_momentum_buffer_starts_as_the_first_gradient_without_dampening():
     param = np.zeros(3)
     optimizer = SGD([param], lr=1.0, momentum=0.9, dampening=0.5)
-    assert optimizer.momentum_buffers == [None]
+    assert optimizer.state == [{}]
     optimizer.step([np.ones(3)])
-    np.testing.assert_array_equal(optimizer.momentum_buffers[0], 1.0)
+    np.testing.assert_array_equal(optimizer.state[0]["momentum_buffer"], 1.0)
     optimizer.step([np.ones(3)])
-    np.testing.assert_array_equal(optimizer.momentum_buffers[0], 0.9 + 0.5)
+    np.testing.assert_array_equal(optimizer.state[0]["momentum_buffer"], 0.9 + 0.5)
 
 
 def test_defaults_are_torchs():

@@ -1,0 +1,16 @@
+"""AdamW, as `torch.optim.AdamW`: Adam whose weight decay shrinks the parameters directly,
+p = p * (1 - lr * weight_decay), instead of adding weight_decay * p to the gradient, where
+Adam's division by sqrt(v) would weaken it for coordinates with large gradients.
+
+As in torch, it is `Adam` with `decoupled_weight_decay=True` and a default weight decay of 1e-2.
+"""
+from .adam import Adam
+
+
+class AdamW(Adam):
+    """`torch.optim.AdamW` for numpy arrays; its state is Adam's."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
