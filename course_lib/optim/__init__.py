@@ -1,22 +1,26 @@
 """numpy optimizers and learning-rate schedulers mirroring `torch.optim` and
-`torch.optim.lr_scheduler` (same names, arguments, defaults and updates), and the LR range
-test (`lr_finder`) for numpy and torch models."""
-from .adagrad import Adagrad
-from .adam import Adam
-from .adamax import Adamax
-from .adamw import AdamW
+`torch.optim.lr_scheduler` (same names, arguments, defaults and updates), the update rule
+of each optimizer as a function of one array (`adam_update(param, grad, state, ...)`), and
+the LR range test (`lr_finder`) for numpy and torch models."""
+from .adagrad import Adagrad, adagrad_update
+from .adam import Adam, adam_update
+from .adamax import Adamax, adamax_update
+from .adamw import AdamW, adamw_update
 from .lr_finder import LRFinderResult, find_lr_numpy, find_lr_torch, lr_range_test, suggest_lr
 from .lr_scheduler import (
-    CosineAnnealingLR, CyclicLR, ExponentialLR, LinearLR, LRScheduler, MultiStepLR, OneCycleLR,
-    ReduceLROnPlateau, SequentialLR, StepLR,
+    CosineAnnealingLR, CyclicLR, ExponentialLR, LambdaLR, LinearLR, LRScheduler, MultiStepLR,
+    OneCycleLR, ReduceLROnPlateau, SequentialLR, StepLR,
 )
 from .optimizer import Optimizer
-from .rmsprop import RMSprop
-from .sgd import SGD
+from .rmsprop import RMSprop, rmsprop_update
+from .sgd import SGD, sgd_update
 
 __all__ = [
     "Adagrad", "Adam", "AdamW", "Adamax", "CosineAnnealingLR", "CyclicLR", "ExponentialLR",
-    "LRFinderResult", "LRScheduler", "LinearLR", "MultiStepLR", "OneCycleLR", "Optimizer",
+    "LRFinderResult", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR", "Optimizer",
     "RMSprop", "ReduceLROnPlateau", "SGD", "SequentialLR", "StepLR", "find_lr_numpy",
     "find_lr_torch", "lr_range_test", "suggest_lr",
+    # the update rules the optimizers apply to each parameter
+    "adagrad_update", "adam_update", "adamax_update", "adamw_update", "rmsprop_update",
+    "sgd_update",
 ]

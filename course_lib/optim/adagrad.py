@@ -15,6 +15,28 @@ import numpy as np
 from .optimizer import Optimizer, check_hyperparameters
 
 
+def _initial_state(param, initial_accumulator_value):
+    return {"step": 0, "sum": np.full_like(param, initial_accumulator_value)}
+
+
+def adagrad_update(param, grad, state, *, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                   eps=1e-10, maximize=False):
+    """One Adagrad step of `param` in place; `state` is its dict of buffers, empty at first."""
+    if not state:
+        state.update(_initial_state(param, initial_accumulator_value))
+    state["step"] += 1
+    # New arrays from here on: the caller's gradient stays untouched.
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+
+    lr_t = lr / (1 + (state["step"] - 1) * lr_decay)
+    state["sum"] += grad * grad
+    std = np.sqrt(state["sum"]) + eps
+    param -= lr_t * (grad / std)
+
+
 class Adagrad(Optimizer):
     """`torch.optim.Adagrad` for numpy arrays. `state[i]` holds `"step"` and `"sum"` (s), and,
     as in torch, is filled at construction rather than at the first step, so the starting
@@ -29,19 +51,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
-        for param, state in zip(self.param_groups[0]["params"], self.state):
-            state["step"] = 0
-            state["sum"] = np.full_like(param, initial_accumulator_value)
+        self.state = [_initial_state(param, initial_accumulator_value)
+                      for param in self.param_groups[0]["params"]]
 
-    def _update(self, param, grad, state, group):
-        state["step"] += 1
-        # New arrays from here on: the caller's gradient stays untouched.
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-
-        lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += grad * grad
-        std = np.sqrt(state["sum"]) + group["eps"]
-        param -= lr_t * (grad / std)
+    update_rule = staticmethod(adagrad_update)

@@ -118,6 +118,21 @@ class MultiStepLR(LRScheduler):
         return [self.base_lrs[0] * self.gamma ** passed]
 
 
+class LambdaLR(LRScheduler):
+    """The initial rate times `lr_lambda(epoch)`, a function of the epoch you write."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.base_lrs[0] * self.lr_lambda(self.last_epoch)]
+
+    def state_dict(self):
+        # torch leaves out a function it cannot pickle; so do we (a lambda cannot be copied)
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambda"}
+
+
 class ExponentialLR(LRScheduler):
     """Multiply the rate by `gamma` every epoch."""
 

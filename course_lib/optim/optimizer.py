@@ -9,8 +9,13 @@ for a torch optimizer (a learning-rate schedule, a checkpoint) works on these un
   parameter's first update, then holding the optimizer's buffers, e.g. `"momentum_buffer"`.
 - `state_dict()` / `load_state_dict()`: torch's layout, parameters named by their index.
 
-A subclass checks its hyperparameters, passes them to `__init__` as `defaults`, and writes
-`_update(param, grad, state, group)`, the update of one parameter from its gradient.
+A subclass checks its hyperparameters, passes them to `__init__` as `defaults`, and names
+its `update_rule`: a function `update_rule(param, grad, state, **hyperparameters)` that
+updates one parameter in place from its gradient and keeps its buffers in `state` (an
+empty dict before the first step). These functions are public (`sgd_update`,
+`adam_update`, ...): they are the update rules the assignment 03 notebook has students
+write, and a notebook can call them directly on a single array. An update rule must leave
+`grad` untouched, as torch leaves p.grad untouched.
 """
 from copy import deepcopy
 
@@ -51,9 +56,10 @@ class Optimizer:
                 self._update(param, grad, self.state[index], group)
 
     def _update(self, param, grad, state, group):
-        """Update `param` in place from `grad`, keeping its buffers in `state`. Must leave
-        `grad` untouched, as torch leaves p.grad untouched."""
-        raise NotImplementedError
+        """Update `param` in place from `grad`, keeping its buffers in `state`: the
+        subclass's `update_rule` (e.g. `adam_update`) with the group's hyperparameters —
+        only the optimizer's own: schedulers add entries such as "initial_lr" to the group."""
+        self.update_rule(param, grad, state, **{name: group[name] for name in self.defaults})
 
     def state_dict(self):
         """A deep copy of the state and hyperparameters, in torch's layout:

@@ -16,6 +16,42 @@ import numpy as np
 from .optimizer import Optimizer, check_hyperparameters
 
 
+def rmsprop_update(param, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                   centered=False, maximize=False):
+    """One RMSprop step of `param` in place; `state` is its dict of buffers, empty at first."""
+    if not state:
+        state["step"] = 0
+        state["square_avg"] = np.zeros_like(param)
+        if momentum > 0:
+            state["momentum_buffer"] = np.zeros_like(param)
+        if centered:
+            state["grad_avg"] = np.zeros_like(param)
+    state["step"] += 1
+    # New arrays from here on: the caller's gradient stays untouched.
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+
+    square_avg = state["square_avg"]
+    square_avg *= alpha
+    square_avg += (1 - alpha) * grad * grad
+    if centered:
+        grad_avg = state["grad_avg"]
+        grad_avg += (1 - alpha) * (grad - grad_avg)
+        denom = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        denom = np.sqrt(square_avg) + eps
+
+    if momentum > 0:
+        buffer = state["momentum_buffer"]
+        buffer *= momentum
+        buffer += grad / denom
+        param -= lr * buffer
+    else:
+        param -= lr * (grad / denom)
+
+
 class RMSprop(Optimizer):
     """`torch.optim.RMSprop` for numpy arrays. `state[i]` holds `"step"`, `"square_avg"` (v),
     and `"momentum_buffer"` if momentum > 0 and `"grad_avg"` if centered, as in torch.
@@ -32,36 +68,4 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    def _update(self, param, grad, state, group):
-        alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
-        state["step"] += 1
-        # New arrays from here on: the caller's gradient stays untouched.
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
-        if group["centered"]:
-            grad_avg = state["grad_avg"]
-            grad_avg += (1 - alpha) * (grad - grad_avg)
-            denom = np.sqrt(square_avg - grad_avg * grad_avg) + eps
-        else:
-            denom = np.sqrt(square_avg) + eps
-
-        if momentum > 0:
-            buffer = state["momentum_buffer"]
-            buffer *= momentum
-            buffer += grad / denom
-            param -= group["lr"] * buffer
-        else:
-            param -= group["lr"] * (grad / denom)
+    update_rule = staticmethod(rmsprop_update)

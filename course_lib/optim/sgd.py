@@ -17,6 +17,28 @@ import numpy as np
 from .optimizer import Optimizer, check_hyperparameters
 
 
+def sgd_update(param, grad, state, *, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+               maximize=False):
+    """One SGD step of `param` in place; `state` is its dict of buffers, empty at first."""
+    # Every operation on `grad` below makes a new array (or, for a 0-d array, a numpy
+    # scalar): the caller's gradient stays untouched, as torch leaves p.grad untouched.
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if momentum != 0:
+        if "momentum_buffer" not in state:
+            # No dampening on the first step: the buffer starts as the gradient itself.
+            # np.array, not .copy(): a numpy scalar's copy could not be updated in place.
+            buffer = state["momentum_buffer"] = np.array(grad)
+        else:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum
+            buffer += grad if dampening == 0 else (1 - dampening) * grad
+        grad = grad + momentum * buffer if nesterov else buffer
+    param -= lr * grad
+
+
 class SGD(Optimizer):
     """`torch.optim.SGD` for numpy arrays.
 
@@ -36,22 +58,4 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
-    def _update(self, param, grad, state, group):
-        momentum = group["momentum"]
-        # Every operation on `grad` below makes a new array (or, for a 0-d array, a numpy
-        # scalar): the caller's gradient stays untouched, as torch leaves p.grad untouched.
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-        if momentum != 0:
-            if "momentum_buffer" not in state:
-                # No dampening on the first step: the buffer starts as the gradient itself.
-                # np.array, not .copy(): a numpy scalar's copy could not be updated in place.
-                buffer = state["momentum_buffer"] = np.array(grad)
-            else:
-                buffer = state["momentum_buffer"]
-                buffer *= momentum
-                buffer += grad if group["dampening"] == 0 else (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param -= group["lr"] * grad
+    update_rule = staticmethod(sgd_update)

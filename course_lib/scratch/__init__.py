@@ -9,8 +9,8 @@ from .init import (
     orthogonal_, uniform_, xavier_normal_, xavier_uniform_, zeros_,
 )
 from .mlp import (
-    TrainingHistory, init_mlp, mlp_backward, mlp_forward, mlp_loss_and_gradients, mlp_predict,
-    train_mlp,
+    TrainingHistory, fit_mlp, init_mlp, mlp_backward, mlp_forward, mlp_loss_and_gradients,
+    mlp_predict, train_mlp,
 )
 from .regression import (
     GradientDescentResult, binary_cross_entropy_with_logits, linear_regression_gradients,
@@ -19,7 +19,7 @@ from .regression import (
 
 __all__ = [
     "GradientDescentResult", "TrainingHistory", "binary_cross_entropy_with_logits", "calculate_fan_in_and_fan_out",
-    "calculate_gain", "cross_entropy", "cross_entropy_backward", "gradient_check", "init_mlp",
+    "calculate_gain", "cross_entropy", "cross_entropy_backward", "fit_mlp", "gradient_check", "init_mlp",
     "kaiming_normal_", "kaiming_uniform_", "linear", "linear_backward", "linear_regression_gradients", "log_softmax",
     "logistic_regression_gradients", "logsumexp", "minibatch_gradient_descent", "mlp_backward",
     "mlp_forward", "mlp_loss_and_gradients", "mlp_predict", "mse_loss", "normal_",

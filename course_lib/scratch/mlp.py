@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from ..data.batching import minibatch_indices
 from ..metrics import accuracy
-from ..optim import SGD
+from ..optim import SGD, LambdaLR, ReduceLROnPlateau
 from .backward import cross_entropy_backward, linear_backward, relu_backward
 from .functional import cross_entropy, linear, relu
 from .init import kaiming_normal_
@@ -101,12 +101,73 @@ def mlp_predict(params, input, batch_size=EVAL_BATCH_SIZE):
 
 @dataclass
 class TrainingHistory:
-    """What `train_mlp` measured, one entry per epoch."""
+    """What `fit_mlp` measured: per epoch, and per iteration (optimizer step)."""
     # mean over the epoch's samples of their batch's loss, taken before the batch's step
     train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)  # after the epoch; empty without X_val
     val_accuracy: list[float] = field(default_factory=list)  # after the epoch; empty without X_val
-    lr: list[float] = field(default_factory=list)  # the learning rate the epoch used
+    lr: list[float] = field(default_factory=list)  # the learning rate at the epoch's first step
     seconds: list[float] = field(default_factory=list)  # wall-clock time of the steps alone
+    iteration_loss: list[float] = field(default_factory=list)  # each batch's loss, before its step
+    iteration_lr: list[float] = field(default_factory=list)  # the learning rate of each step
+
+
+SCHEDULER_INTERVALS = ("epoch", "iteration")
+
+
+def fit_mlp(params, X, y, optimizer, *, batch_size, epochs, generator, scheduler=None,
+            scheduler_interval="epoch", X_val=None, y_val=None, progress=False):
+    """Train `params` in place with `optimizer` (a course_lib.optim optimizer built on
+    `list(params.values())`) on mini-batches reshuffled every epoch by `generator`.
+
+    `scheduler` (a course_lib.optim scheduler of `optimizer`) steps after every epoch or,
+    with `scheduler_interval="iteration"`, after every optimizer step, as a torch training
+    loop would call it; ReduceLROnPlateau steps after every epoch with the validation loss.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X and y must hold the same number of samples, "
+                         f"got len(X)={len(X)} and len(y)={len(y)}")
+    if scheduler_interval not in SCHEDULER_INTERVALS:
+        raise ValueError(f"scheduler_interval must be one of {SCHEDULER_INTERVALS}, "
+                         f"got {scheduler_interval!r}")
+    names = list(params)
+    optimized = optimizer.param_groups[0]["params"]
+    if len(optimized) != len(names) or any(
+            array is not params[name] for array, name in zip(optimized, names)):
+        raise ValueError("the optimizer must be built on the network's arrays, in order: "
+                         "optimizer = Adam(list(params.values()), ...)")
+    on_plateau = isinstance(scheduler, ReduceLROnPlateau)
+    if on_plateau and (X_val is None or scheduler_interval != "epoch"):
+        raise ValueError("ReduceLROnPlateau steps once per epoch with the validation loss: "
+                         "pass X_val and y_val, and scheduler_interval='epoch'")
+    history = TrainingHistory()
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
+    for _ in bar:
+        history.lr.append(optimizer.lr)
+        started = time.perf_counter()
+        loss_sum = 0.0
+        for batch in minibatch_indices(len(X), batch_size, generator):
+            loss, grads = mlp_loss_and_gradients(params, X[batch], y[batch])
+            history.iteration_loss.append(loss)
+            history.iteration_lr.append(optimizer.lr)
+            optimizer.step([grads[name] for name in names])
+            loss_sum += loss * len(batch)  # so a small last batch counts for only its samples
+            if scheduler is not None and scheduler_interval == "iteration":
+                scheduler.step()
+        history.seconds.append(time.perf_counter() - started)
+        history.train_loss.append(loss_sum / len(X))
+        summary = {"loss": history.train_loss[-1]}
+        if X_val is not None:
+            val_logits = _logits_in_batches(params, X_val, EVAL_BATCH_SIZE)
+            history.val_loss.append(float(cross_entropy(val_logits, y_val)))
+            history.val_accuracy.append(accuracy(val_logits, y_val))
+            summary["val_accuracy"] = history.val_accuracy[-1]
+        if on_plateau:
+            scheduler.step(history.val_loss[-1])
+        elif scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
+        bar.set_postfix(summary)
+    return history
 
 
 def train_mlp(params, X, y, *, lr, momentum, batch_size, epochs, generator, weight_decay=0,
@@ -116,29 +177,8 @@ def train_mlp(params, X, y, *, lr, momentum, batch_size, epochs, generator, weig
     `generator` (a np.random.Generator) draws the shuffles. `lr_schedule(epoch)`, if given,
     multiplies `lr` for that epoch (counted from 0), as torch's `LambdaLR` does.
     """
-    if len(X) != len(y):
-        raise ValueError(f"X and y must hold the same number of samples, "
-                         f"got len(X)={len(X)} and len(y)={len(y)}")
-    names = list(params)
-    optimizer = SGD([params[name] for name in names], lr=lr, momentum=momentum,
-                    weight_decay=weight_decay)
-    history = TrainingHistory()
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
-    for epoch in bar:
-        optimizer.param_groups[0]["lr"] = lr * (1 if lr_schedule is None else lr_schedule(epoch))
-        started = time.perf_counter()
-        loss_sum = 0.0
-        for batch in minibatch_indices(len(X), batch_size, generator):
-            loss, grads = mlp_loss_and_gradients(params, X[batch], y[batch])
-            optimizer.step([grads[name] for name in names])
-            loss_sum += loss * len(batch)  # so a small last batch counts for only its samples
-        history.seconds.append(time.perf_counter() - started)
-        history.train_loss.append(loss_sum / len(X))
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        summary = {"loss": history.train_loss[-1]}
-        if X_val is not None:
-            val_logits = _logits_in_batches(params, X_val, EVAL_BATCH_SIZE)
-            history.val_accuracy.append(accuracy(val_logits, y_val))
-            summary["val_accuracy"] = history.val_accuracy[-1]
-        bar.set_postfix(summary)
-    return history
+    optimizer = SGD(list(params.values()), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    scheduler = None if lr_schedule is None else LambdaLR(optimizer, lr_schedule)
+    return fit_mlp(params, X, y, optimizer, batch_size=batch_size, epochs=epochs,
+                   generator=generator, scheduler=scheduler, X_val=X_val, y_val=y_val,
+                   progress=progress)

@@ -1,6 +1,7 @@
 """Checks shared by the optimizer tests: one of our optimizers and its torch twin fed the same
 random parameters and gradient stream, step by step; state_dict round trips; torch's errors."""
 import copy
+import inspect
 
 import numpy as np
 import pytest
@@ -153,3 +154,28 @@ def describe(options):
             return "(" + ",".join(short(item) for item in value) + ")"
         return f"{value:.3g}" if isinstance(value, float) else str(value)
     return ",".join(f"{name}={short(value)}" for name, value in options.items())
+
+
+def assert_update_rule_matches_torch(update_rule, theirs_class, options, seed):
+    """The update rule called on its own, one array and a state dict at a time (as the
+    assignment 03 notebook calls a student's), takes torch's steps; its defaults are the
+    optimizer's."""
+    rng = np.random.default_rng(seed)
+    params = random_params(rng)
+    tensors = [torch.tensor(param, requires_grad=True) for param in params]
+    theirs = theirs_class(tensors, **options)
+    states = [{} for _ in params]
+    for _ in range(STEPS):
+        grads = random_grads(rng, params, none_probability=0)
+        for param, grad, state in zip(params, grads, states):
+            update_rule(param, grad, state, **options)
+        torch_step(theirs, tensors, grads)
+    for param, tensor in zip(params, tensors):
+        np.testing.assert_allclose(param, tensor.detach().numpy(), rtol=RTOL)
+    rule_defaults = {name: parameter.default
+                     for name, parameter in inspect.signature(update_rule).parameters.items()
+                     if parameter.default is not inspect.Parameter.empty}
+    class_defaults = {name: parameter.default
+                      for name, parameter in inspect.signature(theirs_class).parameters.items()
+                      if name in rule_defaults}
+    assert {name: rule_defaults[name] for name in class_defaults} == class_defaults

@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.optim import Adagrad
-from tests.optim.streams import (assert_defaults_are_torchs, assert_matches_torch, assert_rejects_like_torch,
-                                 assert_state_dict_round_trips, describe, log_uniform, option_sweep)
+from course_lib.optim import Adagrad, adagrad_update
+from tests.optim.streams import (assert_defaults_are_torchs, assert_matches_torch,
+                                 assert_rejects_like_torch, assert_state_dict_round_trips,
+                                 assert_update_rule_matches_torch, describe, log_uniform,
+                                 option_sweep)
 
 OPTIONS = option_sweep(
     dict(lr_decay=[0, 0.01], weight_decay=[0, 0.05], initial_accumulator_value=[0, 0.1],
@@ -47,3 +49,8 @@ def test_defaults_are_torchs():
 ])
 def test_rejects_invalid_hyperparameters_with_torchs_messages(options):
     assert_rejects_like_torch(Adagrad, torch.optim.Adagrad, options)
+
+
+@pytest.mark.parametrize("seed, options", list(enumerate(OPTIONS[:4])), ids=[describe(options) for options in OPTIONS[:4]])
+def test_the_update_rule_alone_takes_torchs_steps(seed, options):
+    assert_update_rule_matches_torch(adagrad_update, torch.optim.Adagrad, options, seed)

@@ -1,6 +1,7 @@
 import inspect
 import math
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
@@ -62,6 +63,7 @@ SWEEPS = {
     "ExponentialLR": lambda rng: dict(gamma=float(rng.uniform(0.9, 1.02))),
     "CosineAnnealingLR": lambda rng: dict(T_max=int(rng.integers(1, 60)),
                                           eta_min=float(rng.choice([0.0, 1e-5, 1e-3]))),
+    "LambdaLR": lambda rng: dict(lr_lambda=partial(pow, float(rng.uniform(0.8, 1.05)))),
     "LinearLR": lambda rng: dict(start_factor=float(rng.uniform(0.01, 1.0)), end_factor=float(rng.uniform(0, 1.0)),
                                  total_iters=int(rng.integers(0, 40))),
 }
@@ -74,7 +76,7 @@ def test_matches_torch_step_by_step(name, seed):
 
 
 def test_defaults_match_torch():
-    for name in ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
+    for name in ["LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "SequentialLR",
                  "OneCycleLR", "CyclicLR", "ReduceLROnPlateau"]:
         mine = inspect.signature(getattr(ours, name)).parameters
         theirs = inspect.signature(getattr(torch.optim.lr_scheduler, name)).parameters

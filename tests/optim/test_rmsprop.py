@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.optim import RMSprop
-from tests.optim.streams import (assert_defaults_are_torchs, assert_matches_torch, assert_rejects_like_torch,
-                                 assert_state_dict_round_trips, describe, log_uniform, option_sweep)
+from course_lib.optim import RMSprop, rmsprop_update
+from tests.optim.streams import (assert_defaults_are_torchs, assert_matches_torch,
+                                 assert_rejects_like_torch, assert_state_dict_round_trips,
+                                 assert_update_rule_matches_torch, describe, log_uniform,
+                                 option_sweep)
 
 OPTIONS = option_sweep(
     dict(weight_decay=[0, 0.05], momentum=[0, 0.9], centered=[False, True], maximize=[False, True]),
@@ -36,3 +38,8 @@ def test_defaults_are_torchs():
 ])
 def test_rejects_invalid_hyperparameters_with_torchs_messages(options):
     assert_rejects_like_torch(RMSprop, torch.optim.RMSprop, options)
+
+
+@pytest.mark.parametrize("seed, options", list(enumerate(OPTIONS[:4])), ids=[describe(options) for options in OPTIONS[:4]])
+def test_the_update_rule_alone_takes_torchs_steps(seed, options):
+    assert_update_rule_matches_torch(rmsprop_update, torch.optim.RMSprop, options, seed)

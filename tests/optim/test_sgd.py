@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.optim import SGD
-from tests.optim.streams import (assert_matches_torch, assert_state_dict_round_trips, describe, log_uniform,
+from course_lib.optim import SGD, sgd_update
+from tests.optim.streams import (assert_matches_torch, assert_state_dict_round_trips,
+                                 assert_update_rule_matches_torch, describe, log_uniform,
                                  option_sweep)
 from tests.strategies import SEEDS, random_array, random_shape
 
@@ -156,3 +157,8 @@ def test_step_rejects_gradients_that_do_not_fit_their_parameters():
         optimizer.step([np.zeros((3, 2)), np.zeros(2)])
     with pytest.raises(ValueError, match="gradient 1 .* dtype float32"):
         optimizer.step([np.zeros((2, 3)), np.zeros(2, dtype=np.float32)])
+
+
+@pytest.mark.parametrize("seed, options", list(enumerate(OPTIONS[:4])), ids=[describe(options) for options in OPTIONS[:4]])
+def test_the_update_rule_alone_takes_torchs_steps(seed, options):
+    assert_update_rule_matches_torch(sgd_update, torch.optim.SGD, options, seed)

@@ -4,11 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import optim
 from course_lib.data.batching import minibatch_indices
 from course_lib.scratch.init import kaiming_normal_, xavier_uniform_
 from course_lib.scratch.mlp import (
-    TrainingHistory, init_mlp, mlp_backward, mlp_forward, mlp_loss_and_gradients, mlp_predict,
-    train_mlp,
+    TrainingHistory, fit_mlp, init_mlp, mlp_backward, mlp_forward, mlp_loss_and_gradients,
+    mlp_predict, train_mlp,
 )
 from tests.strategies import SEEDS, random_array
 
@@ -237,3 +238,77 @@ def test_train_mlp_rejects_inputs_and_targets_of_different_lengths():
     with pytest.raises(ValueError, match=r"len\(X\)=5 and len\(y\)=4"):
         train_mlp(params, np.zeros((5, 4), np.float32), np.zeros(4, np.int64), lr=0.1, momentum=0,
                   batch_size=2, epochs=1, generator=np.random.default_rng(0))
+
+
+def torch_fit(model, X, y, optimizer, scheduler, *, interval, epochs, batch_size, seed,
+              X_val=None, y_val=None):
+    """`fit_mlp`'s loop in torch: the same batches, the scheduler stepped at the same places;
+    returns the learning rate of every step."""
+    generator, lrs = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        for batch in minibatch_indices(len(X), batch_size, generator):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            loss = F.cross_entropy(model(torch.from_numpy(X[batch])), torch.from_numpy(y[batch]))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if interval == "iteration":
+                scheduler.step()
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            with torch.no_grad():
+                scheduler.step(F.cross_entropy(model(torch.from_numpy(X_val)), torch.from_numpy(y_val)).item())
+        elif interval == "epoch":
+            scheduler.step()
+    return lrs
+
+
+@pytest.mark.parametrize("optimizer_name, scheduler_name, options, interval", [
+    ("Adam", "OneCycleLR", dict(max_lr=0.05, total_steps=4 * 4), "iteration"),
+    ("RMSprop", "CosineAnnealingLR", dict(T_max=4, eta_min=1e-4), "epoch"),
+    ("SGD", "ReduceLROnPlateau", dict(patience=0, factor=0.5, threshold=0.2), "epoch"),
+])
+def test_fit_mlp_takes_torchs_steps_with_any_optimizer_and_scheduler(optimizer_name, scheduler_name,
+                                                                      options, interval):
+    rng = np.random.default_rng(0)
+    X, y = blobs(rng, n=60, dtype=np.float64)
+    X_val, y_val = blobs(np.random.default_rng(0), n=30, dtype=np.float64)
+    params = init_mlp([4, 6, 3], generator=rng, dtype=np.float64)
+    model = torch_mlp(params)
+    lr = dict(lr=0.01) if optimizer_name == "SGD" else {}
+    ours = getattr(optim, optimizer_name)(list(params.values()), **lr)
+    history = fit_mlp(params, X, y, ours, batch_size=16, epochs=4, generator=np.random.default_rng(1),
+                      scheduler=getattr(optim, scheduler_name)(ours, **options),
+                      scheduler_interval=interval, X_val=X_val, y_val=y_val)
+
+    theirs = getattr(torch.optim, optimizer_name)(model.parameters(), **lr)
+    scheduler = getattr(torch.optim.lr_scheduler, scheduler_name)(theirs, **options)
+    lrs = torch_fit(model, X, y, theirs, scheduler, interval=interval, epochs=4, batch_size=16,
+                    seed=1, X_val=X_val, y_val=y_val)
+    np.testing.assert_allclose(history.iteration_lr, lrs, rtol=1e-12)
+    assert history.lr == history.iteration_lr[::4]  # 60 samples: 4 batches per epoch
+    assert len(set(lrs)) > 1  # the schedule did change the rate
+    expected = {name: tensor.detach().numpy() for name, tensor in zip(params, model.parameters())}
+    assert_same_arrays(params, expected, rtol=1e-9)
+    assert len(history.iteration_loss) == 16
+    assert len(history.val_loss) == len(history.val_accuracy) == len(history.train_loss) == 4
+
+
+def test_fit_mlp_refuses_an_optimizer_of_other_arrays():
+    params = init_mlp([4, 3], generator=np.random.default_rng(0))
+    copies = [array.copy() for array in params.values()]
+    with pytest.raises(ValueError, match=r"built on the network's arrays"):
+        fit_mlp(params, np.zeros((4, 4), np.float32), np.zeros(4, np.int64), optim.SGD(copies, lr=0.1),
+                batch_size=2, epochs=1, generator=np.random.default_rng(0))
+
+
+def test_fit_mlp_refuses_plateau_without_validation_data_or_per_iteration():
+    params = init_mlp([4, 3], generator=np.random.default_rng(0))
+    optimizer = optim.SGD(list(params.values()), lr=0.1)
+    X, y = np.zeros((4, 4), np.float32), np.zeros(4, np.int64)
+    for interval, validation in [("epoch", {}), ("iteration", dict(X_val=X, y_val=y))]:
+        with pytest.raises(ValueError, match=r"ReduceLROnPlateau steps once per epoch"):
+            fit_mlp(params, X, y, optimizer, batch_size=2, epochs=1, generator=np.random.default_rng(0),
+                    scheduler=optim.ReduceLROnPlateau(optimizer), scheduler_interval=interval, **validation)
+    with pytest.raises(ValueError, match=r"scheduler_interval must be one of"):
+        fit_mlp(params, X, y, optimizer, batch_size=2, epochs=1, generator=np.random.default_rng(0),
+                scheduler_interval="batch")
