@@ -6,8 +6,8 @@ AssertionError) whose message says what is wrong and, when it can be told, why:
 samples still takes an optimizer step — round up unless drop_last=True."
 
 - `values`: check_array, check_scalar, check_integer — for any exercise.
-- `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`:
-  checks of whole functions, one module per topic. They run the student's function on
+- `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
+  `optimizers`, `schedules`: checks of whole functions, one module per topic. They run the student's function on
   inputs of their own and compute the expected values with torch (float64, autograd), so
   they need no course_lib reference from a layer below; `check_gradients` compares named
   gradients for any later exercise.
@@ -20,7 +20,9 @@ test is written from those (`_trusted.isclose`, not `np.isclose`, which itself l
 `abs` and `np.isfinite` when it runs), and each module binds the builtins it decides with
 at import (`from builtins import len, ...`). Array methods (`.all()`, `.sum()`) are safe
 as they are: numpy's types cannot be patched. The notebooks import this package before
-any student code runs.
+any student code runs. Torch's schedulers look up `math.cos` and builtins such as `max`
+when they run, so `schedules` puts back `math` and the builtins as they were at import
+while torch computes its expected rates, then restores the student's.
 """
 from .backprop import (
     check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
@@ -31,14 +33,26 @@ from .classification import check_confusion_matrix, check_one_hot, check_precisi
 from .failure import CheckFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
+from .optimizers import (
+    check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
+    check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
+)
+from .schedules import (
+    check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
+    check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
+)
 from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
-    "CheckFailure", "check_array", "check_confusion_matrix", "check_cross_entropy",
-    "check_cross_entropy_backward", "check_epoch_batches", "check_gradients", "check_integer",
+    "CheckFailure", "check_adam_update", "check_adamax_update", "check_adamw_update",
+    "check_array", "check_confusion_matrix", "check_cosine_annealing_lr", "check_cross_entropy",
+    "check_cross_entropy_backward", "check_cyclic_lr", "check_ema_momentum_update",
+    "check_epoch_batches", "check_exponential_lr", "check_gradients", "check_integer",
     "check_kaiming_normal", "check_linear_backward", "check_minibatch_indices",
-    "check_minibatches", "check_mlp_backward", "check_numerical_gradient", "check_one_hot",
-    "check_precision_recall", "check_relu_backward", "check_scalar", "check_softmax",
-    "check_train_epoch", "check_train_step",
+    "check_minibatches", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",
+    "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
+    "check_reduce_lr_on_plateau", "check_relu_backward", "check_rmsprop_update", "check_scalar",
+    "check_sgd_update", "check_softmax", "check_step_lr", "check_train_epoch", "check_train_step",
+    "check_warmup_cosine_lr",
 ]

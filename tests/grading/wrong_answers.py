@@ -221,4 +221,209 @@ def precision_recall(confusion):
     return precision, recall
 ''',
     },
+    "03_optimizers": {
+        # `param = ...` rebinds the local name: the caller's array never changes.
+        "sgd_update": '''
+def sgd_update(param, grad, state, *, lr, weight_decay=0.0):
+    """One step of torch.optim.SGD without momentum."""
+    param = param - lr * (grad + weight_decay * param)
+''',
+        # Dampening applied from the first step on: torch starts the buffer at the gradient.
+        "momentum_update": '''
+def momentum_update(param, grad, state, *, lr, momentum, dampening=0.0, weight_decay=0.0):
+    """One step of torch.optim.SGD with momentum."""
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    buffer = state.get("momentum_buffer", np.zeros_like(param))
+    state["momentum_buffer"] = momentum * buffer + (1 - dampening) * grad
+    param -= lr * state["momentum_buffer"]
+''',
+        # The velocity starts at the first gradient (as torch's buffer does), not at 0.
+        "ema_momentum_update": '''
+def ema_momentum_update(param, grad, state, *, lr, beta):
+    """One step of momentum in exponential-moving-average form."""
+    if "velocity" not in state:
+        state["velocity"] = grad.copy()
+    else:
+        state["velocity"] = beta * state["velocity"] + (1 - beta) * grad
+    param -= lr * state["velocity"]
+''',
+        # Plain momentum's step with the buffer alone: no look-ahead.
+        "nesterov_update": '''
+def nesterov_update(param, grad, state, *, lr, momentum, weight_decay=0.0):
+    """One step of torch.optim.SGD with nesterov=True."""
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if "momentum_buffer" not in state:
+        state["momentum_buffer"] = grad.copy()
+    else:
+        state["momentum_buffer"] = momentum * state["momentum_buffer"] + grad
+    param -= lr * state["momentum_buffer"]
+''',
+        # eps inside the square root: indistinguishable for large gradients, not for tiny ones.
+        "rmsprop_update": '''
+def rmsprop_update(param, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.RMSprop."""
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg = state.get("square_avg", np.zeros_like(param))
+    state["square_avg"] = alpha * square_avg + (1 - alpha) * grad ** 2
+    param -= lr * grad / np.sqrt(state["square_avg"] + eps)
+''',
+        # Only the first moment bias-corrected: the early steps are far too large.
+        "adam_update": '''
+def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.Adam."""
+    beta1, beta2 = betas
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if not state:
+        state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    state["step"] += 1
+    state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
+    state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad ** 2
+    m_hat = state["exp_avg"] / (1 - beta1 ** state["step"])
+    param -= lr * m_hat / (np.sqrt(state["exp_avg_sq"]) + eps)
+''',
+        # Adam + L2: the decay goes into the gradient instead of shrinking the weights.
+        "adamw_update": '''
+from course_lib.optim import adam_update as reference_adam_update
+
+
+def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    """One step of torch.optim.AdamW."""
+    reference_adam_update(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+''',
+        # The maximum of the signed gradients: negative gradients never count.
+        "adamax_update": '''
+def adamax_update(param, grad, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.Adamax."""
+    beta1, beta2 = betas
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    if not state:
+        state.update(step=0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
+    state["step"] += 1
+    state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
+    state["exp_inf"] = np.maximum(beta2 * state["exp_inf"], grad + eps)
+    param -= lr / (1 - beta1 ** state["step"]) * state["exp_avg"] / state["exp_inf"]
+''',
+    },
+    "04_schedules": {
+        # Epochs counted from 1: the first decay comes one epoch early, at epoch step_size - 1.
+        "step_lr": '''
+def step_lr(epoch, *, base_lr, step_size, gamma=0.1):
+    """Learning rate at step `epoch` of step decay."""
+    return base_lr * gamma ** ((epoch + 1) // step_size)
+''',
+        # staircase is ignored: the exponent is never rounded down.
+        "exponential_lr": '''
+def exponential_lr(epoch, *, base_lr, gamma, decay_epochs=1, staircase=False):
+    """Learning rate at step `epoch` of exponential decay."""
+    return base_lr * gamma ** (epoch / decay_epochs)
+''',
+        # eta_min added on top instead of being the floor: the cosine runs from base_lr + eta_min
+        # down to eta_min (right only for eta_min=0).
+        "cosine_annealing_lr": '''
+def cosine_annealing_lr(epoch, *, base_lr, T_max, eta_min=0.0):
+    """Learning rate at step `epoch` of cosine annealing."""
+    return eta_min + base_lr * (1 + math.cos(math.pi * epoch / T_max)) / 2
+''',
+        # The cosine after the warmup takes total_steps as its length instead of
+        # total_steps - warmup_steps: it never reaches eta_min.
+        "warmup_cosine_lr": '''
+def warmup_cosine_lr(step, *, base_lr, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+    """Learning rate at step `step` of linear warmup followed by cosine annealing."""
+    if step < warmup_steps:
+        return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)
+    progress = (step - warmup_steps) / total_steps
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * progress)) / 2
+''',
+        # The phases end at pct_start * total_steps (and 2 * pct_start * total_steps) without
+        # torch's - 1 (and - 2): the peak comes one step late.
+        "one_cycle_lr": '''
+def one_cycle_lr(step, *, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4,
+                 three_phase=False):
+    """Learning rate at iteration `step` of the one-cycle policy."""
+    initial_lr = max_lr / div_factor
+    final_lr = initial_lr / final_div_factor
+    if three_phase:
+        phases = [(pct_start * total_steps, initial_lr, max_lr),
+                  (2 * pct_start * total_steps, max_lr, initial_lr),
+                  (total_steps - 1, initial_lr, final_lr)]
+    else:
+        phases = [(pct_start * total_steps, initial_lr, max_lr), (total_steps - 1, max_lr, final_lr)]
+    phase_start = 0.0
+    for index, (phase_end, start_lr, end_lr) in enumerate(phases):
+        if step <= phase_end or index == len(phases) - 1:
+            fraction = (step - phase_start) / (phase_end - phase_start)
+            return end_lr + (start_lr - end_lr) / 2 * (1 + math.cos(math.pi * fraction))
+        phase_start = phase_end
+''',
+        # triangular2 with the cycle counted from 0: the amplitude is halved already in the
+        # first cycle.
+        "cyclic_lr": '''
+def cyclic_lr(step, *, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0):
+    """Learning rate at iteration `step` of a cyclical schedule."""
+    if step_size_down is None:
+        step_size_down = step_size_up
+    cycle_length = step_size_up + step_size_down
+    rising_fraction = step_size_up / cycle_length
+    cycle = step // cycle_length
+    position = step / cycle_length - cycle
+    if position <= rising_fraction:
+        height = position / rising_fraction
+    else:
+        height = (position - 1) / (rising_fraction - 1)
+    if mode == "triangular":
+        scale = 1.0
+    elif mode == "triangular2":
+        scale = 1 / 2 ** (cycle + 1)
+    else:
+        scale = gamma ** step
+    return base_lr + (max_lr - base_lr) * height * scale
+''',
+        # Reduces as soon as num_bad_epochs reaches patience (>=), one epoch earlier than torch,
+        # which waits until it exceeds patience.
+        "ReduceLROnPlateau": '''
+class ReduceLROnPlateau:
+    """Reduce optimizer.lr when the metric stops improving."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0):
+        self.optimizer = optimizer
+        self.mode = mode
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.cooldown = cooldown
+        self.min_lr = min_lr
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def step(self, metrics):
+        """Take one epoch's metric and reduce the rate if needed."""
+        if self._is_improvement(metrics):
+            self.best = metrics
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs >= self.patience:
+            self.optimizer.lr = max(self.optimizer.lr * self.factor, self.min_lr)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+
+    def _is_improvement(self, metric):
+        if self.mode == "min":
+            bound = self.best * (1 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold
+            return metric < bound
+        bound = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
+        return metric > bound
+''',
+    },
 }

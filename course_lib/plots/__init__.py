@@ -1,0 +1,45 @@
+"""Figures for the notebooks, so a notebook cell stays about the idea it shows.
+
+Every function draws with pyplot (so Jupyter's inline backend shows the figure at the
+end of the cell), returns what it drew (a `Figure` for several panels, an `Axes`
+otherwise), and accepts plain sequences or numpy arrays. Most take `ax=` to draw into
+an existing axes. One module per topic; every function is available from here.
+"""
+from .batching import plot_batch_size_sweep, plot_epoch_batches, plot_iterations_per_epoch
+from .classification import plot_confusion_matrix
+from .gradients import plot_finite_difference_errors, plot_gradient_check, plot_layer_statistics
+from .images import plot_digits, plot_weight_image
+from .optimizers import (
+    plot_lr_sensitivity, plot_optimizer_comparison, plot_trajectories,
+    plot_values_along_trajectories,
+)
+from .schedules import plot_lr_finder, plot_lr_schedules, plot_schedule_comparison, plot_schedule_grid
+from .training import (
+    plot_early_stopping, plot_learning_rate_sweep, plot_loss_curves,
+    plot_losses_by_iteration_and_epoch, plot_training_curves,
+)
+
+__all__ = [
+    "plot_batch_size_sweep",
+    "plot_confusion_matrix",
+    "plot_digits",
+    "plot_early_stopping",
+    "plot_epoch_batches",
+    "plot_finite_difference_errors",
+    "plot_gradient_check",
+    "plot_iterations_per_epoch",
+    "plot_layer_statistics",
+    "plot_learning_rate_sweep",
+    "plot_loss_curves",
+    "plot_losses_by_iteration_and_epoch",
+    "plot_lr_finder",
+    "plot_lr_schedules",
+    "plot_lr_sensitivity",
+    "plot_optimizer_comparison",
+    "plot_schedule_comparison",
+    "plot_schedule_grid",
+    "plot_trajectories",
+    "plot_training_curves",
+    "plot_values_along_trajectories",
+    "plot_weight_image",
+]

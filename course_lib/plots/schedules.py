@@ -1,0 +1,167 @@
+"""Assignment 04: learning-rate schedules, the LR range test, and training runs under
+different schedules."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._axes import _axes, _moving_average
+
+
+def _steps(lrs, iterations_per_epoch):
+    """x positions of a rate per step: the step index, or in epochs if `iterations_per_epoch`."""
+    steps = np.arange(len(lrs), dtype=np.float64)
+    return steps / iterations_per_epoch if iterations_per_epoch else steps
+
+
+def _schedule_axes(ax, xlabel, log):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("learning rate")
+    if log:
+        ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def plot_lr_schedules(schedules, *, ax=None, xlabel="epoch", iterations_per_epoch=None, log=False,
+                      title=None):
+    """Several schedules overlaid, one line each: `schedules` maps a label to its learning
+    rate at each step (an epoch, or an iteration: then pass `iterations_per_epoch` to read
+    the x-axis in epochs). `log` puts the rate on a log scale."""
+    ax = _axes(ax, (7, 4))
+    for label, lrs in schedules.items():
+        ax.plot(_steps(lrs, iterations_per_epoch), np.asarray(lrs, dtype=np.float64), lw=1.8,
+                label=label)
+    _schedule_axes(ax, xlabel, log)
+    ax.legend(loc="best", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_schedule_grid(schedules, *, columns=3, xlabel="epoch", iterations_per_epoch=None,
+                       log=False, title=None):
+    """The schedules of `plot_lr_schedules` in a grid of small panels, one per schedule,
+    titled by its label: shapes that an overlay would hide under each other. Returns the
+    Figure (unused cells of the grid are left blank)."""
+    count = len(schedules)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.6 * rows),
+                             layout="constrained", squeeze=False)
+    for ax, (label, lrs) in zip(axes.flat, schedules.items()):
+        ax.plot(_steps(lrs, iterations_per_epoch), np.asarray(lrs, dtype=np.float64), lw=1.8)
+        _schedule_axes(ax, xlabel, log)
+        ax.set_title(label, fontsize=10)
+    for ax in axes.flat[count:]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _loss_limits(losses, smoothed):
+    """y-limits that show the fall of the loss: from a little below the lowest loss to a
+    little above the first smoothed one, so the climb into divergence leaves the panel
+    instead of squashing the rest of the curve against the bottom."""
+    finite = losses[np.isfinite(losses)]
+    smooth = smoothed[np.isfinite(smoothed)]
+    if not len(finite) or not len(smooth):
+        return None
+    low = float(finite.min())
+    high = float(smooth[: np.argmin(smooth) + 1].max())  # the highest point before the lowest
+    span = max(high - low, 1e-12 * max(abs(high), 1.0))
+    return low - 0.1 * span, high + 0.5 * span
+
+
+def plot_lr_finder(result, *, ax=None):
+    """The LR range test (a `course_lib.optim.LRFinderResult`): each batch's loss faint,
+    the smoothed loss bold, against the learning rate on a log axis; the suggested rate as
+    a vertical line with its value, the iteration that diverged as a cross. The y-axis
+    shows the fall of the loss and clips the climb into divergence."""
+    ax = _axes(ax, (7, 4.2))
+    lrs = np.asarray(result.lrs, dtype=np.float64)
+    losses = np.asarray(result.losses, dtype=np.float64)
+    smoothed = np.asarray(result.smoothed_losses, dtype=np.float64)
+    ax.plot(lrs, losses, color="tab:blue", lw=0.8, alpha=0.35, label="loss of each batch")
+    ax.plot(lrs, smoothed, color="tab:blue", lw=2.2, label="smoothed loss")
+    limits = _loss_limits(losses, smoothed)
+    if result.suggested_lr is not None:
+        ax.axvline(result.suggested_lr, color="crimson", ls="--", lw=1.5,
+                   label=f"suggested lr = {result.suggested_lr:.2g}")
+        ax.annotate(f"{result.suggested_lr:.2g}", xy=(result.suggested_lr, 0.97),
+                    xycoords=ax.get_xaxis_transform(), xytext=(4, 0), textcoords="offset points",
+                    color="crimson", va="top", fontsize=9)
+    if result.diverged_at is not None:
+        at = result.diverged_at
+        y = smoothed[at] if np.isfinite(smoothed[at]) else np.nan
+        if limits is not None and not (limits[0] <= y <= limits[1]):
+            y = limits[1]  # above the panel: drawn on its upper edge
+        ax.plot([lrs[at]], [y], "x", color="black", ms=10, mew=2.5,
+                label=f"diverged (iteration {at + 1}, lr = {lrs[at]:.2g})")
+    ax.set_xscale("log")
+    if limits is not None:
+        ax.set_ylim(*limits)
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def plot_schedule_comparison(histories, *, test_accuracy=None, iterations_per_epoch=None,
+                             smooth=None):
+    """Training runs under different schedules in one figure of three panels: the learning
+    rate of every iteration, the training loss per iteration (moving average over `smooth`
+    steps, by default a fifth of an epoch) with the validation loss per epoch as dots, and
+    each run's final accuracy as a bar with its value written on it.
+
+    `histories` maps a label to a `TrainingHistory` (`course_lib.scratch.mlp`). The bars show
+    `test_accuracy` ({label: fraction}) if given, else the last validation accuracy. The
+    x-axes read in epochs; `iterations_per_epoch` defaults to the iterations of a run over
+    its epochs. Returns the Figure (axes: rate, loss, accuracy).
+    """
+    fig, (rates, losses, bars) = plt.subplots(
+        1, 3, figsize=(15, 4.2), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1.2, 0.8]))
+    finals = {}
+    for label, history in histories.items():
+        ipe = iterations_per_epoch or max(1, len(history.iteration_loss) // max(1, len(history.train_loss)))
+        window = smooth or max(1, ipe // 5)
+        line, = rates.plot(_steps(history.iteration_lr, ipe), history.iteration_lr, lw=1.6,
+                           label=label)
+        steps, values = _moving_average(history.iteration_loss, window)
+        losses.plot(steps / ipe, values, lw=1.2, color=line.get_color(), label=f"{label}: training")
+        if len(history.val_loss):
+            losses.plot(np.arange(1, len(history.val_loss) + 1), history.val_loss, "o--", ms=4,
+                        lw=1, color=line.get_color(), label=f"{label}: validation")
+        if test_accuracy is not None:
+            finals[label] = test_accuracy[label]
+        elif len(history.val_accuracy):
+            finals[label] = history.val_accuracy[-1]
+    rates.set_xlabel("epoch")
+    rates.set_ylabel("learning rate")
+    rates.set_title("learning rate of each iteration")
+    rates.legend(loc="best", fontsize=8)
+    losses.set_yscale("log")
+    losses.set_xlabel("epoch")
+    losses.set_ylabel("loss")
+    losses.set_title("training loss (line) and validation loss (dots)")
+    losses.legend(loc="best", fontsize=7)
+    for ax in (rates, losses):
+        ax.grid(True, which="major", alpha=0.3)
+    _accuracy_bars(bars, finals, "test" if test_accuracy is not None else "final validation")
+    return fig
+
+
+def _accuracy_bars(ax, accuracies, which):
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    percent = 100 * np.asarray(list(accuracies.values()), dtype=np.float64)
+    # the colours of the runs' lines in the other panels, in the same order
+    drawn = ax.bar(range(len(percent)), percent,
+                   color=[colors[index % len(colors)] for index in range(len(percent))])
+    ax.bar_label(drawn, labels=[f"{value:.2f} %" for value in percent], padding=2, fontsize=9)
+    ax.set_xticks(range(len(percent)), list(accuracies), rotation=20, ha="right")
+    if len(percent):
+        # the differences sit in the last percent or two: start the bars near the lowest
+        spread = max(float(percent.max() - percent.min()), 0.5)
+        ax.set_ylim(max(0.0, percent.min() - 2 * spread), min(100.0, percent.max() + spread))
+    ax.set_ylabel(f"{which} accuracy (%)")
+    ax.set_title(f"{which} accuracy")
+    ax.grid(True, axis="y", alpha=0.3)
