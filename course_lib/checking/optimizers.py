@@ -12,6 +12,11 @@ difference the message says which step diverges, what matched before, and — by
 the usual wrong variants on the same stream (in numpy; the right answer always comes from
 torch) — which mistake the student's trajectory reproduces.
 
+Every check takes the options `seed` (of the generator of params and gradients), `shape`
+(the param's), `steps` (updates per scenario) and `dtype` (np.float32 params are compared
+1e-5 relative and must stay float32), and the rule's hyperparameters, which are passed by
+keyword to every call and override the scenarios' values.
+
 Tamper-proofing as in the rest of the package: numpy, torch and builtins are bound at
 import, the data come from a local generator, and the student's function gets copies of the
 gradients and fails if it changes them in place.
@@ -791,12 +796,7 @@ def _check(rule_name, update, seed, shape, steps, dtype, options):
 def check_sgd_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.float64, **options):
     """Check `sgd_update(param, grad, state, *, lr, weight_decay=0.0)` against
     torch.optim.SGD(lr, weight_decay): scenarios lr=0.1; weight_decay=0.1; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("sgd_update", update, seed, shape, steps, dtype, options)
 
@@ -806,12 +806,7 @@ def check_momentum_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.flo
     weight_decay=0.0)` against torch.optim.SGD(lr, momentum, dampening, weight_decay):
     scenarios lr=0.1, momentum=0.9; lr halved halfway; momentum=0.5; dampening=0.5;
     weight_decay=0.1; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, momentum, dampening, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, momentum, dampening, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("momentum_update", update, seed, shape, steps, dtype, options)
 
@@ -820,12 +815,7 @@ def check_nesterov_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.flo
     """Check `nesterov_update(param, grad, state, *, lr, momentum, weight_decay=0.0)` against
     torch.optim.SGD(lr, momentum, weight_decay, nesterov=True): scenarios lr=0.1,
     momentum=0.9; lr halved halfway; momentum=0.5; weight_decay=0.1; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, momentum, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, momentum, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("nesterov_update", update, seed, shape, steps, dtype, options)
 
@@ -836,12 +826,7 @@ def check_ema_momentum_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np
     * grad from v = 0, param -= lr * v) against torch.optim.SGD(lr=lr * (1 - beta),
     momentum=beta), the same trajectory: scenarios lr=0.1, beta=0.9; lr halved halfway;
     beta=0.5; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, beta), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, beta (see the module docstring)."""
     __tracebackhide__ = True
     _check("ema_momentum_update", update, seed, shape, steps, dtype, options)
 
@@ -850,12 +835,7 @@ def check_rmsprop_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.floa
     """Check `rmsprop_update(param, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8,
     weight_decay=0.0)` against torch.optim.RMSprop: scenarios the defaults; tiny gradients;
     alpha=0.9; eps=1e-3; weight_decay=0.1; lr halved halfway; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, alpha, eps, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, alpha, eps, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("rmsprop_update", update, seed, shape, steps, dtype, options)
 
@@ -864,12 +844,7 @@ def check_adam_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.float64
     """Check `adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     weight_decay=0.0)` against torch.optim.Adam: scenarios the defaults; tiny gradients;
     betas=(0.8, 0.99); eps=1e-3; weight_decay=0.1; lr halved halfway; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, betas, eps, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, betas, eps, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("adam_update", update, seed, shape, steps, dtype, options)
 
@@ -878,12 +853,7 @@ def check_adamw_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.float6
     """Check `adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     weight_decay=1e-2)` against torch.optim.AdamW: scenarios the defaults; tiny gradients;
     betas=(0.8, 0.99); eps=1e-3; weight_decay=0.1; lr halved halfway; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, betas, eps, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, betas, eps, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("adamw_update", update, seed, shape, steps, dtype, options)
 
@@ -892,12 +862,7 @@ def check_adamax_update(update, *, seed=0, shape=(3, 4), steps=8, dtype=np.float
     """Check `adamax_update(param, grad, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
     weight_decay=0.0)` against torch.optim.Adamax: scenarios the defaults; tiny gradients;
     betas=(0.8, 0.99); eps=1e-3; weight_decay=0.1; lr halved halfway; two parameters.
-
-    Options: `seed` (of the generator of params and gradients), `shape` (the param's),
-    `steps` (updates per scenario), `dtype` (np.float32 params are compared 1e-5 relative
-    and must stay float32), and the hyperparameters
-    (lr, betas, eps, weight_decay), passed by keyword to every call and overriding
-    the scenarios' values."""
+    Hyperparameter options: lr, betas, eps, weight_decay (see the module docstring)."""
     __tracebackhide__ = True
     _check("adamax_update", update, seed, shape, steps, dtype, options)
 

@@ -142,8 +142,8 @@ def plot_schedule_comparison(histories, *, test_accuracy=None, iterations_per_ep
     losses.set_yscale("log")
     losses.set_xlabel("epoch")
     losses.set_ylabel("loss")
+    # the colours are the rate panel's: a legend of twice as many entries would hide the curves
     losses.set_title("training loss (line) and validation loss (dots)")
-    losses.legend(loc="best", fontsize=7)
     for ax in (rates, losses):
         ax.grid(True, which="major", alpha=0.3)
     _accuracy_bars(bars, finals, "test" if test_accuracy is not None else "final validation")
@@ -156,7 +156,7 @@ def _accuracy_bars(ax, accuracies, which):
     # the colours of the runs' lines in the other panels, in the same order
     drawn = ax.bar(range(len(percent)), percent,
                    color=[colors[index % len(colors)] for index in range(len(percent))])
-    ax.bar_label(drawn, labels=[f"{value:.2f} %" for value in percent], padding=2, fontsize=9)
+    ax.bar_label(drawn, labels=[f"{value:.2f} %" for value in percent], padding=2, fontsize=8)
     ax.set_xticks(range(len(percent)), list(accuracies), rotation=20, ha="right")
     if len(percent):
         # the differences sit in the last percent or two: start the bars near the lowest
