@@ -1,4 +1,15 @@
-"""The PyTorch training loop, written out: one step, one epoch, evaluation."""
-from .loop import EpochStats, EvalStats, evaluate, train_epoch, train_step
+"""The PyTorch training loop, written out: one step, one epoch, evaluation (`loop`), and
+`fit`, the loop later assignments train with — metrics per iteration and per epoch in a
+`History`, validation, clipping, schedulers, callbacks (`EarlyStopping`, `ModelCheckpoint`)
+and a bit-identical resume from a checkpoint (`checkpoint`)."""
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .fit import TrainingRun, fit
+from .history import History
+from .loop import EpochStats, EvalStats, batch_progress, evaluate, train_epoch, train_step
 
-__all__ = ["EpochStats", "EvalStats", "evaluate", "train_epoch", "train_step"]
+__all__ = [
+    "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
+    "ModelCheckpoint", "TrainingRun", "batch_progress", "evaluate", "fit", "load_checkpoint",
+    "save_checkpoint", "train_epoch", "train_step",
+]

@@ -35,17 +35,33 @@ def train_step(model, inputs, targets, loss_fn, optimizer):
     return loss.item()
 
 
+def batch_progress(loader, *, desc, progress):
+    """A progress bar for one pass over `loader`, to be updated by hand after each batch.
+
+    Not tqdm(loader): tqdm.auto's asyncio variant (what it picks in a terminal) calls
+    iter(loader) once more than it iterates, and each DataLoader iterator draws a seed
+    from the loader's generator, so the shuffles would differ from a plain loop's.
+    """
+    try:
+        total = len(loader)
+    except TypeError:  # an iterable dataset without a length: the bar counts without a total
+        total = None
+    return tqdm(total=total, desc=desc, leave=False, disable=not progress)
+
+
 def train_epoch(model, loader, loss_fn, optimizer, *, progress=False):
     """One pass over `loader`, one optimizer step per batch."""
     model.train()
     start = time.perf_counter()
     loss_sum, n_samples, steps = 0.0, 0, 0
-    for inputs, targets in tqdm(loader, desc="batches", leave=False, disable=not progress):
-        loss = train_step(model, inputs, targets, loss_fn, optimizer)
-        # loss_fn averages over its batch; undo that so a small last batch weighs less
-        loss_sum += loss * len(targets)
-        n_samples += len(targets)
-        steps += 1
+    with batch_progress(loader, desc="batches", progress=progress) as bar:
+        for inputs, targets in loader:
+            loss = train_step(model, inputs, targets, loss_fn, optimizer)
+            # loss_fn averages over its batch; undo that so a small last batch weighs less
+            loss_sum += loss * len(targets)
+            n_samples += len(targets)
+            steps += 1
+            bar.update()
     if steps == 0:
         raise ValueError("the loader yielded no batches")
     return EpochStats(mean_loss=loss_sum / n_samples, steps=steps,

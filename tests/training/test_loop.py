@@ -119,3 +119,16 @@ def test_evaluate_restores_the_training_mode_after_an_error():
     with pytest.raises(RuntimeError, match="boom"):
         evaluate(model, [(inputs, targets)], broken_loss)
     assert model.training
+
+
+def test_train_epoch_with_a_progress_bar_draws_the_same_shuffles_as_a_plain_loop():
+    model, inputs, targets = problem(n_samples=12)
+    seen = []
+    for progress in (False, True):
+        loader = DataLoader(TensorDataset(inputs, targets), batch_size=4, shuffle=True,
+                            generator=torch.Generator().manual_seed(0))
+        loss_fn = Recorder(model, torch.nn.CrossEntropyLoss())
+        torch.manual_seed(1)  # the same dropout masks in both runs
+        train_epoch(model, loader, loss_fn, torch.optim.SGD(model.parameters(), lr=0.0), progress=progress)
+        seen.append([loss for loss, _, _, _ in loss_fn.calls])
+    assert seen[0] == seen[1]

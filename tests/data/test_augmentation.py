@@ -1,0 +1,188 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.data.augmentation import (
+    elastic_distortion, mixup, random_rotation, random_shift, rotate, shift,
+)
+from tests.strategies import SEEDS, assert_global_random_state_untouched
+
+
+def seeded(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def digits(seed, shape=(5, 28, 28), dtype=torch.float64):
+    """Blobs in the middle of an empty border, as in MNIST, so shifts and rotations lose nothing."""
+    images = torch.zeros(shape, dtype=dtype)
+    height, width = shape[-2:]
+    blob = (height - 2 * (height // 4 + 1), width - 2 * (width // 3 + 1))
+    images[..., height // 4 + 1:height // 4 + 1 + blob[0], width // 3 + 1:width // 3 + 1 + blob[1]] = torch.rand(
+        shape[:-2] + blob, generator=seeded(seed), dtype=dtype)
+    return images
+
+
+AUGMENTATIONS = {
+    "shift": lambda images, generator: random_shift(images, 3, generator=generator),
+    "rotation": lambda images, generator: random_rotation(images, 15, generator=generator),
+    "elastic": lambda images, generator: elastic_distortion(images, 34, 4, generator=generator),
+    "mixup": lambda images, generator: mixup(images, torch.arange(len(images)) % 3, 0.4,
+                                             generator=generator, num_classes=3)[0],
+}
+
+
+@pytest.mark.parametrize("name", AUGMENTATIONS)
+@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 1, 28, 28), (3, 2, 9, 12)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_augmentations_keep_shape_and_dtype_and_are_reproducible(name, shape, dtype):
+    augment, images = AUGMENTATIONS[name], digits(0, shape, dtype)
+    first = augment(images, seeded(1))
+    assert first.shape == images.shape and first.dtype == dtype
+    torch.testing.assert_close(augment(images, seeded(1)), first, rtol=0, atol=0)
+    assert not torch.equal(augment(images, seeded(2)), first)
+
+
+@pytest.mark.parametrize("name", AUGMENTATIONS)
+def test_augmentations_never_touch_the_global_generators(name):
+    images = digits(0)
+    assert_global_random_state_untouched(lambda: AUGMENTATIONS[name](images, seeded(1)))
+
+
+def test_zero_strength_returns_the_images():
+    images = digits(3, (4, 1, 28, 28))
+    torch.testing.assert_close(random_shift(images, 0, generator=seeded()), images, rtol=0, atol=0)
+    torch.testing.assert_close(random_rotation(images, 0, generator=seeded()), images, rtol=0, atol=1e-12)
+    torch.testing.assert_close(elastic_distortion(images, 0, 4, generator=seeded()), images, rtol=0, atol=1e-12)
+    mixed, soft = mixup(images, torch.tensor([0, 1, 2, 1]), 0, generator=seeded(), num_classes=3)
+    torch.testing.assert_close(mixed, images, rtol=0, atol=0)
+    torch.testing.assert_close(soft, F.one_hot(torch.tensor([0, 1, 2, 1]), 3).double(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_shift_moves_every_pixel_by_the_shift_and_keeps_the_mass_when_nothing_falls_off(seed):
+    images = digits(seed)
+    shifts = torch.randint(-5, 6, (5, 2), generator=seeded(seed))
+    shifted = shift(images, shifts)
+    for image, moved, (down, right) in zip(images, shifted, shifts.tolist(), strict=True):
+        torch.testing.assert_close(moved, torch.roll(image, (down, right), dims=(0, 1)), rtol=0, atol=0)
+    # the centre of mass moves by exactly the shift
+    rows = torch.arange(28, dtype=torch.float64)
+    for image, moved, (down, right) in zip(images, shifted, shifts.tolist(), strict=True):
+        torch.testing.assert_close(moved.sum(), image.sum())
+        centre = lambda x: torch.stack([(x.sum(1) * rows).sum(), (x.sum(0) * rows).sum()]) / x.sum()  # noqa: E731
+        torch.testing.assert_close(centre(moved) - centre(image), torch.tensor([down, right], dtype=torch.float64))
+
+
+def test_shift_fills_with_zeros_and_random_shift_stays_within_max_shift():
+    image = torch.ones(1, 4, 4)
+    expected = torch.zeros(1, 4, 4)
+    expected[0, 1:, :3] = 1
+    torch.testing.assert_close(shift(image, torch.tensor([[1, -1]])), expected, rtol=0, atol=0)
+    images = digits(0, (200, 28, 28))
+    shifted = random_shift(images, 2, generator=seeded())
+    offsets = set()
+    for image, moved in zip(images, shifted, strict=True):
+        matches = [(down, right) for down in range(-2, 3) for right in range(-2, 3)
+                   if torch.equal(moved, torch.roll(image, (down, right), dims=(0, 1)))]
+        assert matches
+        offsets.update(matches)
+    assert len(offsets) == 25  # every shift from -2 to 2 in both directions occurs
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (3, 1, 28, 28), (2, 3, 10, 10)])
+def test_rotating_by_90_degrees_is_rot90(shape):
+    images = torch.rand(shape, generator=seeded(), dtype=torch.float64)
+    torch.testing.assert_close(rotate(images, 90.0), torch.rot90(images, 1, dims=(-2, -1)), rtol=0, atol=1e-12)
+    torch.testing.assert_close(rotate(images, -90.0), torch.rot90(images, -1, dims=(-2, -1)), rtol=0, atol=1e-12)
+    torch.testing.assert_close(rotate(images, torch.tensor([90.0, 180.0, 0.0])[:shape[0]]),
+                               torch.stack([torch.rot90(image, k, dims=(-2, -1))
+                                            for image, k in zip(images, [1, 2, 0], strict=False)]),
+                               rtol=0, atol=1e-12)
+
+
+def test_random_rotation_rotates_each_image_by_a_uniform_angle_within_the_limit():
+    images = digits(0, (50, 28, 28))
+    rotated = random_rotation(images, 10, generator=seeded())
+    # bilinear interpolation smears a little mass over the edges of the blob, loses none
+    torch.testing.assert_close(rotated.sum((1, 2)), images.sum((1, 2)), rtol=2e-2, atol=0)
+    # the angles are 10 * (2u - 1) for u drawn by torch.rand from the generator, one per image
+    angles = (2 * torch.rand(50, generator=seeded(), dtype=torch.float64) - 1) * 10
+    torch.testing.assert_close(rotated, rotate(images, angles), rtol=0, atol=0)
+    assert float(angles.min()) < -5 and float(angles.max()) > 5
+
+
+def test_elastic_distortion_moves_pixels_smoothly_by_about_alpha_times_the_smoothed_noise():
+    images = digits(0, (20, 28, 28))
+    gentle = elastic_distortion(images, 8, 4, generator=seeded())
+    strong = elastic_distortion(images, 34, 4, generator=seeded())
+    change = lambda result: float((result - images).abs().mean())  # noqa: E731
+    assert 0 < change(gentle) < change(strong)
+    torch.testing.assert_close(gentle.sum((1, 2)), images.sum((1, 2)), rtol=0.15, atol=0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mixup_is_one_convex_combination_of_the_batch_and_a_permutation_of_it(seed):
+    generator = seeded(seed)
+    inputs = torch.rand((8, 1, 6, 6), generator=generator, dtype=torch.float64)
+    targets = torch.randint(0, 4, (8,), generator=generator)
+    mixed, soft = mixup(inputs, targets, 0.4, generator=generator, num_classes=4)
+    torch.testing.assert_close(soft.sum(1), torch.ones(8, dtype=torch.float64))
+    assert bool((soft >= 0).all())
+    # recover lam and the permutation: each row is lam * own + (1 - lam) * some other row
+    one_hot = F.one_hot(targets, 4).double()
+    lams, partners = [], []
+    for row in range(8):
+        if torch.allclose(mixed[row], inputs[row], rtol=0, atol=1e-12):  # the permutation left it in place
+            torch.testing.assert_close(soft[row], one_hot[row])
+            continue
+        for partner in range(8):
+            difference = inputs[row] - inputs[partner]
+            if partner == row:
+                continue
+            lam = float(((mixed[row] - inputs[partner]) * difference).sum() / (difference**2).sum())
+            if torch.allclose(mixed[row], lam * inputs[row] + (1 - lam) * inputs[partner], rtol=0, atol=1e-12):
+                lams.append(lam), partners.append(partner)
+                torch.testing.assert_close(soft[row], lam * one_hot[row] + (1 - lam) * one_hot[partner])
+                break
+        else:
+            pytest.fail(f"row {row} is no mixture of itself and another row")
+    assert np.allclose(lams, lams[0], rtol=0, atol=1e-10) and 0 <= lams[0] <= 1
+    assert len(set(partners)) == len(partners)
+
+
+def test_mixups_soft_target_cross_entropy_is_the_mixed_loss():
+    generator = seeded(3)
+    inputs, targets = torch.rand((6, 5), generator=generator, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+    logits = torch.randn((6, 3), generator=generator, dtype=torch.float64)
+    mixed, soft = mixup(inputs, targets, 1.0, generator=seeded(4), num_classes=3)
+    permutation = torch.randperm(6, generator=seeded(4))
+    lam = float(((mixed - inputs[permutation]) / (inputs - inputs[permutation]))[0, 0])
+    expected = lam * F.cross_entropy(logits, targets) + (1 - lam) * F.cross_entropy(logits, targets[permutation])
+    torch.testing.assert_close(F.cross_entropy(logits, soft), expected)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: random_shift(np.zeros((2, 28, 28)), 2, generator=seeded()), TypeError, "torch tensor"),
+    (lambda: random_shift(torch.zeros(28, 28), 2, generator=seeded()), ValueError, r"\[N, H, W\]"),
+    (lambda: random_shift(torch.zeros(2, 28, 28, dtype=torch.uint8), 2, generator=seeded()), TypeError,
+     "floating point"),
+    (lambda: random_shift(torch.zeros(2, 28, 28), -1, generator=seeded()), ValueError, "non-negative whole"),
+    (lambda: random_shift(torch.zeros(2, 28, 28), 1.5, generator=seeded()), ValueError, "non-negative whole"),
+    (lambda: random_shift(torch.zeros(2, 28, 28), 2, generator=np.random.default_rng()), TypeError,
+     "torch.Generator"),
+    (lambda: shift(torch.zeros(2, 28, 28), torch.zeros(3, 2, dtype=torch.long)), ValueError, r"\[N, 2\]"),
+    (lambda: random_rotation(torch.zeros(2, 28, 28), -5, generator=seeded()), ValueError, "max_degrees"),
+    (lambda: rotate(torch.zeros(2, 28, 28), torch.zeros(3)), ValueError, "one angle or one per image"),
+    (lambda: elastic_distortion(torch.zeros(2, 28, 28), 34, 0, generator=seeded()), ValueError, "sigma"),
+    (lambda: elastic_distortion(torch.zeros(2, 28, 28), -1, 4, generator=seeded()), ValueError, "alpha"),
+    (lambda: mixup(torch.zeros(2, 3), torch.tensor([0, 3]), 0.2, generator=seeded(), num_classes=3), ValueError,
+     "from 0 to 2, got values from 0 to 3"),
+    (lambda: mixup(torch.zeros(2, 3), torch.tensor([0.0, 1.0]), 0.2, generator=seeded(), num_classes=3),
+     ValueError, "class indices"),
+    (lambda: mixup(torch.zeros(2, 3), torch.tensor([0, 1, 1]), 0.2, generator=seeded(), num_classes=3),
+     ValueError, "2 class indices"),
+])
+def test_bad_arguments_are_explained(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
