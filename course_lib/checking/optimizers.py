@@ -374,7 +374,7 @@ RULES = {
     "sgd_update": SimpleNamespace(
         oracle=_SGD, oracle_name="torch.optim.SGD", step=_sgd_step,
         required=("lr",), defaults={"lr": 0.1, "weight_decay": 0.0},
-        to_torch=lambda hp: dict(hp), stateful=False,
+        to_torch=dict, stateful=False,
         scenarios=(DEFAULTS, DECAY, TWO),
         mistakes=SGD_DECAY_MISTAKES + [("sign flipped", "param moves along the gradient: "
                                                         "subtract it, param -= lr * g.")],
@@ -383,7 +383,7 @@ RULES = {
         oracle=_SGD, oracle_name="torch.optim.SGD", step=_sgd_step,
         required=("lr", "momentum"),
         defaults={"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0},
-        to_torch=lambda hp: dict(hp), stateful=True,
+        to_torch=dict, stateful=True,
         scenarios=(DEFAULTS, LR_HALVED, _scenario(options={"momentum": 0.5}),
                    _scenario(options={"dampening": 0.5}), DECAY, TWO),
         mistakes=MOMENTUM_MISTAKES,
@@ -408,7 +408,7 @@ RULES = {
     "rmsprop_update": SimpleNamespace(
         oracle=_RMSprop, oracle_name="torch.optim.RMSprop", step=_rmsprop_step,
         required=(), defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0},
-        to_torch=lambda hp: dict(hp), stateful=True,
+        to_torch=dict, stateful=True,
         scenarios=(DEFAULTS, TINY_GRADIENTS, _scenario(options={"alpha": 0.9}), EPS, DECAY,
                    LR_HALVED, TWO),
         mistakes=RMSPROP_MISTAKES,
@@ -418,7 +418,7 @@ RULES = {
         oracle=_Adam, oracle_name="torch.optim.Adam", step=_adam_step,
         required=(), defaults={"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8,
                                "weight_decay": 0.0},
-        to_torch=lambda hp: dict(hp), stateful=True, scenarios=ADAPTIVE,
+        to_torch=dict, stateful=True, scenarios=ADAPTIVE,
         mistakes=ADAM_MISTAKES,
         formula="t = state['step'] (counting from 1); g = grad + weight_decay * param; "
                 "m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g**2; "
@@ -427,7 +427,7 @@ RULES = {
         oracle=_AdamW, oracle_name="torch.optim.AdamW", step=_adamw_step,
         required=(), defaults={"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8,
                                "weight_decay": 1e-2},
-        to_torch=lambda hp: dict(hp), stateful=True, scenarios=ADAPTIVE,
+        to_torch=dict, stateful=True, scenarios=ADAPTIVE,
         mistakes=ADAMW_MISTAKES,
         formula="param *= 1 - lr * weight_decay first; then Adam's step with grad itself: "
                 "m, v from grad, param -= lr * m_hat / (sqrt(v_hat) + eps)."),
@@ -435,7 +435,7 @@ RULES = {
         oracle=_Adamax, oracle_name="torch.optim.Adamax", step=_adamax_step,
         required=(), defaults={"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8,
                                "weight_decay": 0.0},
-        to_torch=lambda hp: dict(hp), stateful=True, scenarios=ADAPTIVE,
+        to_torch=dict, stateful=True, scenarios=ADAPTIVE,
         mistakes=ADAMAX_MISTAKES,
         formula="g = grad + weight_decay * param; m = beta1 * m + (1 - beta1) * g; exp_inf = "
                 "maximum(beta2 * exp_inf, |g| + eps); param -= lr / (1 - beta1**t) * m / "
