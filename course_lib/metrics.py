@@ -27,8 +27,9 @@ def accuracy(scores, targets):
 
     `scores` is [N, C] (prediction: the argmax class), [N] integer predicted classes, or
     [N] / [N, 1] float logits of the positive class (prediction: 1 where the logit is > 0);
-    `targets` holds N class indices (0/1 for logits). numpy arrays and torch tensors are
-    both accepted.
+    `targets` holds N class indices (0/1 for logits), or [N, C] class probabilities — one-hot
+    rows, or soft targets such as mixup's — whose largest entry is the target class. numpy
+    arrays and torch tensors are both accepted.
     """
     return count_correct(scores, targets) / len(targets)
 
@@ -38,9 +39,16 @@ def count_correct(scores, targets):
     scores, targets = _as_numpy(scores), _as_numpy(targets)
     if targets.ndim == 2 and targets.shape[1] == 1:
         targets = targets.reshape(-1)
+    elif targets.ndim == 2:
+        # regression targets have this shape too: only rows that are distributions are read
+        # as classes (a mixup pair's soft target counts as its larger share's class)
+        if not (np.all(targets >= 0) and np.allclose(targets.sum(axis=1), 1, atol=1e-4)):
+            raise ValueError(f"targets of shape {targets.shape} are neither class indices nor class "
+                             f"probabilities (non-negative rows summing to 1); accuracy needs one of those")
+        targets = targets.argmax(axis=1)
     if targets.ndim != 1:
-        raise ValueError(f"targets must be N class indices, got shape {targets.shape}"
-                         + (" (one-hot? take targets.argmax(1))" if targets.ndim == 2 else ""))
+        raise ValueError(f"targets must be N class indices or [N, C] class probabilities, "
+                         f"got shape {targets.shape}")
     if len(scores) != len(targets):
         raise ValueError(f"scores hold {len(scores)} samples but targets {len(targets)}")
     if len(targets) == 0:

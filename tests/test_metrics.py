@@ -30,10 +30,19 @@ def test_single_logits_predict_class_1_above_zero():
     assert accuracy(torch.tensor(logits)[:, None], torch.tensor(targets, dtype=torch.float32)[:, None]) == 3 / 5
 
 
+def test_class_probabilities_as_targets_count_their_largest_class():
+    scores = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    one_hot = np.eye(3)[[0, 1, 1, 2]]
+    mixed = torch.tensor([[0.7, 0.3, 0.0], [0.0, 0.6, 0.4], [0.0, 0.55, 0.45], [0.2, 0.0, 0.8]])
+    assert accuracy(scores, one_hot) == accuracy(scores, mixed) == 2 / 4
+
+
 @pytest.mark.parametrize("scores, targets, message", [
     (np.zeros((5, 3)), np.zeros(4), "scores hold 5 samples but targets 4"),
     (np.zeros(5), np.zeros(6), "scores hold 5 samples but targets 6"),
-    (np.zeros((5, 3)), np.eye(3)[[0, 1, 2, 0, 1]], "one-hot"),
+    (np.zeros((5, 3)), np.zeros((5, 3, 2)), "class probabilities"),
+    (np.zeros((2, 3)), np.array([[0.5, 0.2, 0.1], [1.0, 0.0, 0.0]]), "neither class indices nor class probabilities"),
+    (np.zeros((2, 3)), np.array([[1.5, -0.5, 0.0], [1.0, 0.0, 0.0]]), "neither class indices nor class probabilities"),
     (np.zeros((5, 3, 2)), np.zeros(5), r"got shape \(5, 3, 2\)"),
     (np.zeros((0, 3)), np.zeros(0), "zero samples"),
 ])

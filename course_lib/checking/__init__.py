@@ -7,7 +7,8 @@ samples still takes an optimizer step — round up unless drop_last=True."
 
 - `values`: check_array, check_scalar, check_integer — for any exercise.
 - `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
-  `optimizers`, `schedules`: checks of whole functions, one module per topic. They run the student's function on
+  `optimizers`, `schedules`, `regularization`, `normalization`, `augmentation`: checks of
+  whole functions, one module per topic. They run the student's function on
   inputs of their own and compute the expected values with torch (float64, autograd), so
   they need no course_lib reference from a layer below; `check_gradients` compares named
   gradients for any later exercise.
@@ -28,14 +29,19 @@ from .backprop import (
     check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
     check_mlp_backward, check_relu_backward, check_softmax,
 )
+from .augmentation import check_mixup_batch, check_shift_images
 from .batching import check_epoch_batches, check_minibatch_indices, check_minibatches
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
 from .failure import CheckFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
+from .normalization import check_batch_norm_backward, check_batch_norm_forward, check_update_running_stats
 from .optimizers import (
     check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
+)
+from .regularization import (
+    check_clip_grad_norm, check_dropout, check_early_stopper, check_l1_penalty_gradients, check_l2_penalty,
 )
 from .schedules import (
     check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
@@ -46,13 +52,17 @@ from .values import check_array, check_integer, check_scalar
 
 __all__ = [
     "CheckFailure", "check_adam_update", "check_adamax_update", "check_adamw_update",
-    "check_array", "check_confusion_matrix", "check_cosine_annealing_lr", "check_cross_entropy",
-    "check_cross_entropy_backward", "check_cyclic_lr", "check_ema_momentum_update",
-    "check_epoch_batches", "check_exponential_lr", "check_gradients", "check_integer",
-    "check_kaiming_normal", "check_linear_backward", "check_minibatch_indices",
-    "check_minibatches", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",
-    "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
+    "check_array", "check_batch_norm_backward", "check_batch_norm_forward",
+    "check_clip_grad_norm", "check_confusion_matrix", "check_cosine_annealing_lr",
+    "check_cross_entropy", "check_cross_entropy_backward", "check_cyclic_lr", "check_dropout",
+    "check_early_stopper", "check_ema_momentum_update", "check_epoch_batches",
+    "check_exponential_lr", "check_gradients", "check_integer", "check_kaiming_normal",
+    "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
+    "check_minibatch_indices", "check_minibatches", "check_mixup_batch", "check_mlp_backward",
+    "check_momentum_update", "check_nesterov_update", "check_numerical_gradient",
+    "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
     "check_reduce_lr_on_plateau", "check_relu_backward", "check_rmsprop_update", "check_scalar",
-    "check_sgd_update", "check_softmax", "check_step_lr", "check_train_epoch", "check_train_step",
+    "check_sgd_update", "check_shift_images", "check_softmax", "check_step_lr",
+    "check_train_epoch", "check_train_step", "check_update_running_stats",
     "check_warmup_cosine_lr",
 ]

@@ -182,3 +182,57 @@ def mixup(inputs, targets, alpha, *, generator, num_classes):
     mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation]
     soft_targets = lam * one_hot + (1 - lam) * one_hot[permutation]
     return mixed_inputs, soft_targets
+
+
+class AugmentingCollate:
+    """A DataLoader `collate_fn` that augments every batch as it is drawn, so each epoch
+    sees new variants of the same images:
+
+        collate = AugmentingCollate(max_shift=2, max_degrees=12, seed=1)
+        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True, collate_fn=collate)
+
+    The pairs (flat or [H, W] image, class index) are stacked, viewed as `image_shape`,
+    randomly shifted (`max_shift` pixels), rotated (`max_degrees`), elastically distorted
+    (`elastic_alpha`, `elastic_sigma`: no distortion at alpha 0), in that order, and given
+    back in their original shape. With `mixup_alpha` > 0 the batch is then mixed up, and
+    the targets become [N, num_classes] soft targets (F.cross_entropy takes them as they
+    are). All draws come from the collate's own torch.Generator seeded with `seed`; its
+    state is in `state_dict()`.
+    """
+
+    def __init__(self, *, max_shift=0, max_degrees=0.0, elastic_alpha=0.0, elastic_sigma=4.0,
+                 mixup_alpha=0.0, num_classes=None, image_shape=(28, 28), seed=0):
+        _check_non_negative("elastic_sigma", elastic_sigma)
+        _check_non_negative("mixup_alpha", mixup_alpha)
+        if mixup_alpha and num_classes is None:
+            raise ValueError("mixup needs num_classes, the length of its soft targets")
+        self.max_shift, self.max_degrees = max_shift, max_degrees
+        self.elastic_alpha, self.elastic_sigma = elastic_alpha, elastic_sigma
+        self.mixup_alpha, self.num_classes = mixup_alpha, num_classes
+        self.image_shape = tuple(image_shape)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def augment(self, images):
+        """[N, H, W] images with this collate's shift, rotation and distortion applied."""
+        if self.max_shift:
+            images = random_shift(images, self.max_shift, generator=self.generator)
+        if self.max_degrees:
+            images = random_rotation(images, self.max_degrees, generator=self.generator)
+        if self.elastic_alpha:
+            images = elastic_distortion(images, self.elastic_alpha, self.elastic_sigma, generator=self.generator)
+        return images
+
+    def __call__(self, pairs):
+        inputs = torch.stack([image for image, _ in pairs])
+        targets = torch.stack([torch.as_tensor(target) for _, target in pairs])
+        inputs = self.augment(inputs.reshape(-1, *self.image_shape)).reshape(inputs.shape)
+        if self.mixup_alpha:
+            inputs, targets = mixup(inputs, targets, self.mixup_alpha, generator=self.generator,
+                                    num_classes=self.num_classes)
+        return inputs, targets
+
+    def state_dict(self):
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state):
+        self.generator.set_state(state["generator"])

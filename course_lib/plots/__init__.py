@@ -13,6 +13,10 @@ from .optimizers import (
     plot_lr_sensitivity, plot_optimizer_comparison, plot_trajectories,
     plot_values_along_trajectories,
 )
+from .regularization import (
+    plot_augmentations, plot_gradient_norms, plot_overfitting, plot_regularization_comparison,
+    plot_weight_histograms,
+)
 from .schedules import plot_lr_finder, plot_lr_schedules, plot_schedule_comparison, plot_schedule_grid
 from .training import (
     plot_early_stopping, plot_learning_rate_sweep, plot_loss_curves,
@@ -20,6 +24,7 @@ from .training import (
 )
 
 __all__ = [
+    "plot_augmentations",
     "plot_batch_size_sweep",
     "plot_confusion_matrix",
     "plot_digits",
@@ -27,6 +32,7 @@ __all__ = [
     "plot_epoch_batches",
     "plot_finite_difference_errors",
     "plot_gradient_check",
+    "plot_gradient_norms",
     "plot_iterations_per_epoch",
     "plot_layer_statistics",
     "plot_learning_rate_sweep",
@@ -36,10 +42,13 @@ __all__ = [
     "plot_lr_schedules",
     "plot_lr_sensitivity",
     "plot_optimizer_comparison",
+    "plot_overfitting",
+    "plot_regularization_comparison",
     "plot_schedule_comparison",
     "plot_schedule_grid",
-    "plot_trajectories",
     "plot_training_curves",
+    "plot_trajectories",
     "plot_values_along_trajectories",
+    "plot_weight_histograms",
     "plot_weight_image",
 ]

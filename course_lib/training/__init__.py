@@ -1,15 +1,19 @@
 """The PyTorch training loop, written out: one step, one epoch, evaluation (`loop`), and
 `fit`, the loop later assignments train with — metrics per iteration and per epoch in a
 `History`, validation, clipping, schedulers, callbacks (`EarlyStopping`, `ModelCheckpoint`)
-and a bit-identical resume from a checkpoint (`checkpoint`)."""
+and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
+(`diagnostics`) and a run, or several side by side, in a few numbers (`summary`)."""
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .diagnostics import layer_statistics
 from .fit import TrainingRun, fit
 from .history import History
 from .loop import EpochStats, EvalStats, batch_progress, evaluate, train_epoch, train_step
+from .summary import comparison_table, run_summary
 
 __all__ = [
     "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
-    "ModelCheckpoint", "TrainingRun", "batch_progress", "evaluate", "fit", "load_checkpoint",
-    "save_checkpoint", "train_epoch", "train_step",
+    "ModelCheckpoint", "TrainingRun", "batch_progress", "comparison_table", "evaluate", "fit",
+    "layer_statistics", "load_checkpoint", "run_summary", "save_checkpoint", "train_epoch",
+    "train_step",
 ]

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.data.augmentation import (
-    elastic_distortion, mixup, random_rotation, random_shift, rotate, shift,
+    AugmentingCollate, elastic_distortion, mixup, random_rotation, random_shift, rotate, shift,
 )
 from tests.strategies import SEEDS, assert_global_random_state_untouched
 
@@ -186,3 +186,33 @@ def test_mixups_soft_target_cross_entropy_is_the_mixed_loss():
 def test_bad_arguments_are_explained(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_augmenting_collate_augments_each_batch_anew_and_keeps_the_input_shape():
+    X = torch.rand(6, 784)
+    y = torch.arange(6)
+    pairs = list(zip(X, y))
+    collate = AugmentingCollate(max_shift=2, max_degrees=10, elastic_alpha=8, seed=3)
+    first, targets = collate(pairs)
+    second, _ = collate(pairs)
+    assert first.shape == X.shape and torch.equal(targets, y)
+    assert not torch.equal(first, second)  # a new draw per batch
+    generator = torch.Generator().manual_seed(3)
+    images = X.reshape(-1, 28, 28)
+    expected = elastic_distortion(random_rotation(random_shift(images, 2, generator=generator), 10, generator=generator),
+                                  8, 4.0, generator=generator)
+    assert torch.equal(first, expected.reshape(6, 784))
+
+
+def test_augmenting_collate_mixes_up_into_soft_targets_and_restores_its_generator_state():
+    pairs = list(zip(torch.rand(8, 28, 28), torch.arange(8) % 3))
+    collate = AugmentingCollate(mixup_alpha=0.4, num_classes=3, seed=0)
+    state = collate.state_dict()
+    inputs, soft_targets = collate(pairs)
+    assert inputs.shape == (8, 28, 28) and soft_targets.shape == (8, 3)
+    assert torch.allclose(soft_targets.sum(1), torch.ones(8))
+    collate.load_state_dict(state)
+    again, _ = collate(pairs)
+    assert torch.equal(inputs, again)
+    with pytest.raises(ValueError, match="num_classes"):
+        AugmentingCollate(mixup_alpha=0.2)

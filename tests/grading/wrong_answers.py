@@ -426,4 +426,120 @@ class ReduceLROnPlateau:
         return metric > bound
 ''',
     },
+    "05_regularization": {
+        # The biases are penalised too: the loop adds every parameter, not only the weights.
+        "l2_penalty": '''
+def l2_penalty(params, weight):
+    """weight / 2 * sum of squared entries of the weights (biases are not penalised)."""
+    total = 0.0
+    for name, param in params.items():
+        total += np.sum(param ** 2)
+    return weight / 2 * total
+''',
+        # sign written as np.where(W >= 0, ...): entries where W == 0 get +weight instead of 0.
+        "l1_penalty_gradients": '''
+def l1_penalty_gradients(params, weight):
+    """Gradients of weight * sum |W| (biases excluded), keyed like params."""
+    grads = {}
+    for name, param in params.items():
+        if name.startswith("b"):
+            grads[name] = np.zeros_like(param)
+        else:
+            grads[name] = np.where(param >= 0, weight, -weight)
+    return grads
+''',
+        # p used as the probability of keeping an entry (and 1 / p as the scale): right only at p = 0.5.
+        "dropout": '''
+def dropout(input, p=0.5, training=True, *, generator):
+    """Inverted dropout on a numpy array, as torch.nn.functional.dropout."""
+    if not training:
+        return input
+    if p == 1:
+        return np.zeros_like(input)
+    keep = generator.random(input.shape) < p
+    return input * keep / p
+''',
+        # Each array clipped by its own norm instead of by the norm of all the gradients together.
+        "clip_grad_norm_": '''
+def clip_grad_norm_(grads, max_norm):
+    """Scale grads in place so that their total norm is at most max_norm; return the norm."""
+    total_norm = np.sqrt(sum(np.sum(grad ** 2) for grad in grads))
+    for grad in grads:
+        norm = np.sqrt(np.sum(grad ** 2))
+        grad *= min(1.0, max_norm / (norm + 1e-6))
+    return float(total_norm)
+''',
+        # patience off by one: stops when wait EXCEEDS patience, one epoch too late.
+        "EarlyStopper": '''
+class EarlyStopper:
+    """Decides when to stop training."""
+
+    def __init__(self, patience=0, min_delta=0.0, mode="min"):
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.best = float("inf") if mode == "min" else -float("inf")
+        self.best_epoch = 0
+        self.wait = 0
+        self.epoch = 0
+
+    def step(self, value):
+        """Record one epoch's value; return True when training should stop."""
+        self.epoch += 1
+        if self.mode == "min":
+            improved = value < self.best - self.min_delta
+        else:
+            improved = value > self.best + self.min_delta
+        if improved:
+            self.best, self.best_epoch, self.wait = value, self.epoch, 0
+            return False
+        self.wait += 1
+        return self.wait > self.patience
+''',
+        # eps added to the standard deviation instead of inside the square root.
+        "batch_norm_forward": '''
+def batch_norm_forward(input, weight, bias, eps=1e-5):
+    """Training-mode batch normalisation of input [N, C]."""
+    mean = input.mean(axis=0)
+    std = input.std(axis=0)
+    return (input - mean) / (std + eps) * weight + bias
+''',
+        # Rebinding instead of updating in place: the caller's running statistics never change.
+        "update_running_stats": '''
+def update_running_stats(running_mean, running_var, input, momentum=0.1):
+    """Update BatchNorm1d's running statistics in place from the batch input [N, C]."""
+    running_mean = (1 - momentum) * running_mean + momentum * input.mean(axis=0)
+    running_var = (1 - momentum) * running_var + momentum * input.var(axis=0, ddof=1)
+''',
+        # Mean and variance treated as constants: only the direct path through x_hat.
+        "batch_norm_backward": '''
+def batch_norm_backward(grad_output, input, weight, eps=1e-5):
+    """Gradients of training-mode batch_norm_forward w.r.t. input, weight and bias."""
+    std = np.sqrt(input.var(axis=0) + eps)
+    normalized = (input - input.mean(axis=0)) / std
+    grad_input = grad_output * weight / std
+    return grad_input, (grad_output * normalized).sum(axis=0), grad_output.sum(axis=0)
+''',
+        # The targets are not permuted: each soft target is just the sample's own one-hot vector.
+        "mixup_batch": '''
+def mixup_batch(inputs, targets, lam, permutation, num_classes):
+    """Mix a batch with its permutation: (mixed_inputs, soft_targets)."""
+    one_hot = F.one_hot(targets, num_classes).to(inputs.dtype)
+    mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation]
+    soft_targets = lam * one_hot + (1 - lam) * one_hot
+    return mixed_inputs, soft_targets
+''',
+        # torch.roll: the pixels pushed out come back on the other side instead of being zeros.
+        "shift_images": '''
+def shift_images(images, down, right):
+    """images [N, H, W] moved down and right, vacated pixels 0."""
+    return torch.roll(images, shifts=(down, right), dims=(1, 2))
+''',
+    },
 }
+
+
+def defined_by(assignment, grade_id, namespace):
+    """The function or class the wrong answer cell for `grade_id` defines, executed with the
+    names of `namespace` (those the notebook's setup cell imports)."""
+    namespace = dict(namespace)
+    exec(WRONG_ANSWERS[assignment][grade_id], namespace)
+    return namespace[grade_id]
