@@ -34,14 +34,12 @@ from torch import uint8 as _torch_uint8
 from torch.nn.functional import one_hot as _one_hot
 
 from ._trusted import default_rng, np
-from .failure import CheckFailure, fail, kind_of
+from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, unpacked
 from .values import check_array
 
 TOLERANCES = {_torch_float32: (1e-6, 1e-6), _torch_float64: (1e-12, 1e-12)}
 _NUMPY_DTYPES = {_torch_float32: np.float32, _torch_float64: np.float64}
 
-_NOT_IMPLEMENTED = ("replace `raise NotImplementedError()` in the answer cell with your "
-                    "implementation, then run that cell again before this one.")
 
 
 # ------------------------------------------------------------------ running the student's code
@@ -65,7 +63,7 @@ def _run(function, call, arguments, crash_hint):
             result = function(*given)
     except Exception as error:
         if isinstance(error, NotImplementedError):
-            fail(f"{call} raised NotImplementedError: {_NOT_IMPLEMENTED}")
+            fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
         message = f"{call} raised {type(error).__name__}: {error}"
         if isinstance(error, (RuntimeError, ValueError, IndexError)):
             message += f"\nHint: {crash_hint}"
@@ -148,14 +146,7 @@ def _mixup_mistakes(x, targets, lam, permutation, num_classes):
 
 def _two_tensors(context, result):
     __tracebackhide__ = True
-    wanted = "a tuple of two tensors (mixed_inputs, soft_targets)"
-    if not isinstance(result, (tuple, list)):
-        cause = ": did the function end without a `return` statement?" if result is None else "."
-        fail(f"{context}: it returned {kind_of(result)}, but {wanted} is expected{cause}")
-    if len(result) != 2:
-        fail(f"{context}: it returned {kind_of(result)} of {len(result)} values, but {wanted} "
-             f"is expected.")
-    return result
+    return unpacked(f"{context}: it returned", result, 2, "a tuple of two tensors (mixed_inputs, soft_targets)")
 
 
 def _soft_target_problem(context, soft_targets, targets, num_classes, dtype):

@@ -31,7 +31,7 @@ from torch.nn.functional import cross_entropy as _torch_cross_entropy
 from torch.nn.functional import linear as _torch_linear
 
 from ._trusted import default_rng, isclose, np
-from .failure import CheckFailure, fail, kind_of, listing
+from .failure import CheckFailure, fail, listing, unpacked, wrong_kind
 from .values import check_array, check_scalar
 
 RTOL, ATOL = 1e-7, 1e-10  # float64 answers agree with torch to ~1e-15; this leaves room
@@ -355,11 +355,8 @@ def _check_gradient_names(actual, expected, prefix, call):
     names = list(expected)
     source = "The gradients" if call is None else f"The gradients from {call}"
     if not isinstance(actual, dict):
-        returned = "The gradients are" if call is None else f"{call} returned"
-        cause = (": did the function end without a `return` statement?" if actual is None
-                 else ".")
-        fail(f"{returned} {kind_of(actual)}, but a dict of gradients with the keys "
-             f"{listing(names)} (those of params) is expected{cause}")
+        wrong_kind("The gradients are" if call is None else f"{call} returned", actual,
+                   f"a dict of gradients with the keys {listing(names)} (those of params)")
     missing = [name for name in names if name not in actual]
     extra = [key for key in actual if key not in expected]
     prefixed = sorted(f"{prefix}{name}" for name in missing)
@@ -412,14 +409,7 @@ def _linear_gradients(grad_output, input, weight, bias):
 def _three_gradients(result, call, names, expected):
     """The three arrays of `result`, after checking it is a 3-tuple in the right order."""
     __tracebackhide__ = True
-    wanted = f"a tuple of three arrays ({', '.join(names)})"
-    if not isinstance(result, (tuple, list)):
-        cause = (": did the function end without a `return` statement?" if result is None
-                 else ".")
-        fail(f"{call} returned {kind_of(result)}, but {wanted} is expected{cause}")
-    if len(result) != 3:
-        fail(f"{call} returned {kind_of(result)} of {len(result)} values, but {wanted} is "
-             f"expected.")
+    unpacked(f"{call} returned", result, 3, f"a tuple of three arrays ({', '.join(names)})")
     for order in permutations(range(3)):
         if order != (0, 1, 2) and all(_close(result[position], expected[meant])
                                       for position, meant in enumerate(order)):

@@ -15,10 +15,34 @@ class CheckFailure(AssertionError):
         self.message = message
 
 
+# what a student must do when a check meets the answer cell's `raise NotImplementedError()`
+NOT_IMPLEMENTED = ("replace `raise NotImplementedError()` in the answer cell with your "
+                   "implementation, then run that cell again before this one.")
+
+
 def fail(message, hint=None):
     """Raise a CheckFailure; `hint`, the test author's advice for this exercise, comes last."""
     __tracebackhide__ = True  # pytest and IPython show the student's frames, not ours
     raise CheckFailure(message if hint is None else f"{message}\nHint: {hint}")
+
+
+def wrong_kind(returned, value, wanted):
+    """Fail with "<returned> <kind of value>, but <wanted> is expected", blaming a missing
+    `return` when the value is None; `returned` is e.g. "f(x) returned"."""
+    __tracebackhide__ = True
+    cause = ": did the function end without a `return` statement?" if value is None else "."
+    fail(f"{returned} {kind_of(value)}, but {wanted} is expected{cause}")
+
+
+def unpacked(returned, result, count, wanted):
+    """`result` when it is a tuple or list of `count` values (what `a, b = f(...)` needs),
+    else a failure naming what came back instead."""
+    __tracebackhide__ = True
+    if not isinstance(result, (tuple, list)):
+        wrong_kind(returned, result, wanted)
+    if len(result) != count:
+        fail(f"{returned} {kind_of(result)} of {len(result)} values, but {wanted} is expected.")
+    return result
 
 
 def verb(name):

@@ -34,7 +34,7 @@ from torch import from_numpy as _from_numpy
 from torch.autograd import grad as _autograd_grad
 
 from ._trusted import default_rng, isclose, np
-from .failure import CheckFailure, fail, kind_of, number
+from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, number, unpacked
 from .values import check_array
 
 RTOL, ATOL = 1e-7, 1e-10  # float64 answers agree with torch to ~1e-13
@@ -43,8 +43,6 @@ DEFAULT_EPS, DEFAULT_MOMENTUM = 1e-5, 0.1
 SCENARIO_EPS, SCENARIO_MOMENTUM = 0.1, 0.3  # the scenarios that pass eps / momentum by keyword
 CONSTANT = 0.75  # exact in binary, so the constant column's mean is exactly it
 
-_NOT_IMPLEMENTED = ("replace `raise NotImplementedError()` in the answer cell with your "
-                    "implementation, then run that cell again before this one.")
 EPS_FIX = ("add eps inside the square root, (input - mean) / np.sqrt(var + eps): that is what "
            "eps is for.")
 
@@ -67,7 +65,7 @@ def _quietly(function, arguments, keywords):
 def _crashed(call, error, hint):
     __tracebackhide__ = True
     if isinstance(error, NotImplementedError):
-        fail(f"{call} raised NotImplementedError: {_NOT_IMPLEMENTED}")
+        fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
     message = f"{call} raised {type(error).__name__}: {error}"
     if isinstance(error, ValueError):
         message += f"\nHint: {hint}"
@@ -509,13 +507,7 @@ def _backward_mistakes(grad_output, x, weight, eps):
 def _three_arrays(context, result, names, expected):
     """The three arrays of `result`, after checking it is a 3-tuple in the right order."""
     __tracebackhide__ = True
-    wanted = f"a tuple of three arrays ({', '.join(names)})"
-    if not isinstance(result, (tuple, list)):
-        cause = ": did the function end without a `return` statement?" if result is None else "."
-        fail(f"{context}: it returned {kind_of(result)}, but {wanted} is expected{cause}")
-    if len(result) != 3:
-        fail(f"{context}: it returned {kind_of(result)} of {len(result)} values, but {wanted} "
-             f"is expected.")
+    unpacked(f"{context}: it returned", result, 3, f"a tuple of three arrays ({', '.join(names)})")
 
     def close(actual, wanted):
         return (isinstance(actual, np.ndarray) and actual.shape == wanted.shape

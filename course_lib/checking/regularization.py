@@ -25,7 +25,7 @@ it looks up put back as they were at import. The student's code runs with warnin
 import warnings
 from builtins import (
     AttributeError, Exception, NotImplementedError, TypeError,
-    bool, callable, dict, enumerate, float, getattr, int, isinstance, len, list, range, setattr,
+    bool, callable, dict, enumerate, float, getattr, int, isinstance, len, list, range,
     str, tuple, type, zip,
 )
 from contextlib import contextmanager
@@ -48,9 +48,8 @@ from torch.nn.utils import clip_grad_norm_ as _torch_clip_grad_norm_
 from torch.random import fork_rng as _fork_rng
 from torch.random import get_rng_state as _torch_global_state
 
-from ._trusted import as_index, default_rng, isclose, np
-from .failure import CheckFailure, fail, kind_of, listing, number
-from .schedules import _NOT_IMPLEMENTED
+from ._trusted import as_index, at_import, default_rng, isclose, np, pristine
+from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, listing, number, wrong_kind
 from .values import check_array, check_scalar
 
 RTOL = 1e-9  # float64 answers agree with torch to ~1e-15
@@ -59,9 +58,8 @@ SIGMAS = 6  # a zero fraction this many standard deviations from p is a mistake,
 BY_CHANCE = 1e-12  # a mask structure this unlikely for independent entries is a mistake
 
 # What torch.nn.utils.clip_grad_norm_ looks up when it runs; a notebook may have replaced them.
-_PRISTINE = [(owner, name, getattr(owner, name)) for owner, name in (
-    (torch, "clamp"), (torch, "stack"), (torch, "no_grad"), (torch, "_foreach_norm"),
-    (torch, "_foreach_mul_"), (torch.linalg, "vector_norm"))]
+_PRISTINE = (at_import(torch, ("clamp", "stack", "no_grad", "_foreach_norm", "_foreach_mul_"))
+             + at_import(torch.linalg, ("vector_norm",)))
 
 
 # ------------------------------------------------------------------ running the student's code
@@ -83,7 +81,7 @@ def _quietly():
 def _crashed(call, error, signature):
     __tracebackhide__ = True
     if isinstance(error, NotImplementedError):
-        fail(f"{call} raised NotImplementedError: {_NOT_IMPLEMENTED}")
+        fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
     message = f"{call} raised {type(error).__name__}: {error}"
     if isinstance(error, TypeError) and "argument" in str(error):
         message += f"\nHint: the signature is {signature}."
@@ -300,10 +298,7 @@ def _check_l1_keys(call, result, params):
     __tracebackhide__ = True
     names = list(params)
     if not isinstance(result, dict):
-        cause = (": did the function end without a `return` statement?" if result is None
-                 else ".")
-        fail(f"{call} returned {kind_of(result)}, but a dict of gradients with the keys "
-             f"{listing(names)} (those of params) is expected{cause}")
+        wrong_kind(f"{call} returned", result, f"a dict of gradients with the keys {listing(names)} (those of params)")
     missing = [key for key in names if key not in result]
     extra = [key for key in result if key not in params]
     if missing:
@@ -652,20 +647,6 @@ CLIP_FORMULA = ("total_norm = the square root of the sum of every entry squared,
                 "array g (in place); return total_norm.")
 
 
-@contextmanager
-def _pristine():
-    """torch's functions as they were at import while torch clips (a notebook's patched
-    torch.clamp would change torch's answer and the student's alike); the student's are put
-    back afterwards."""
-    replaced = [(owner, name, getattr(owner, name), original)
-                for owner, name, original in _PRISTINE if getattr(owner, name) is not original]
-    for owner, name, _, original in replaced:
-        setattr(owner, name, original)
-    try:
-        yield
-    finally:
-        for owner, name, current, _ in replaced:
-            setattr(owner, name, current)
 
 
 def _torch_clip(grads, max_norm):
@@ -675,7 +656,7 @@ def _torch_clip(grads, max_norm):
         parameter = _from_numpy(np.zeros(grad.shape)).requires_grad_()
         parameter.grad = _from_numpy(grad.astype(np.float64))
         parameters.append(parameter)
-    with _pristine(), warnings.catch_warnings():
+    with pristine(_PRISTINE), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         total = float(_torch_clip_grad_norm_(parameters, max_norm))
     return total, [parameter.grad.numpy() for parameter in parameters]

@@ -26,9 +26,8 @@ import warnings
 from builtins import (
     AssertionError, Exception, NotImplementedError, OverflowError, TypeError, ValueError,
     ZeroDivisionError, bool, dict, enumerate, float, getattr, int, isinstance, len, list, object,
-    range, setattr, str, tuple, type,
+    range, str, tuple, type,
 )
-from contextlib import contextmanager
 from math import ceil as _ceil
 from math import cos as _cos
 from math import floor as _floor
@@ -40,8 +39,8 @@ from torch import Tensor as _Tensor
 from torch.optim import SGD as _TorchSGD
 from torch.optim import lr_scheduler as _lr_scheduler
 
-from ._trusted import isclose, np
-from .failure import CheckFailure, fail, kind_of, number
+from ._trusted import at_import, isclose, np, pristine
+from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, number
 
 RTOL = 1e-9  # torch chains its rates step by step; a closed form agrees to ~1e-15
 # a rate that should be exactly 0 (cosine annealing to eta_min=0) may come back as 1e-17
@@ -50,30 +49,13 @@ FLOAT32_RTOL = 1e-6  # float32 rounding, far below any mistake's effect
 NEARLY_EQUAL = 1e-4  # relative difference below which a message shows 12 digits, not 6
 
 # What torch's schedulers look up when they run; a student's notebook may have replaced them.
-_PRISTINE = [(math, name, getattr(math, name)) for name in ("cos", "floor", "inf", "pi", "log")]
-_PRISTINE += [(builtins, name, getattr(builtins, name)) for name in (
-    "abs", "all", "any", "float", "int", "isinstance", "len", "max", "min", "round", "sum")]
+_PRISTINE = at_import(math, ("cos", "floor", "inf", "pi", "log")) + at_import(builtins, (
+    "abs", "all", "any", "float", "int", "isinstance", "len", "max", "min", "round", "sum"))
 
-_NOT_IMPLEMENTED = ("replace `raise NotImplementedError()` in the answer cell with your "
-                    "implementation, then run that cell again before this one.")
 
 
 # ----------------------------------------------------------------------------- the oracle
 
-@contextmanager
-def _pristine():
-    """math and the builtins as they were at import, while torch computes the expected rates:
-    a patched math.cos or max would change torch's rates and the student's alike. Whatever the
-    student replaced is put back afterwards."""
-    replaced = [(owner, name, getattr(owner, name), original)
-                for owner, name, original in _PRISTINE if getattr(owner, name) is not original]
-    for owner, name, _, original in replaced:
-        setattr(owner, name, original)
-    try:
-        yield
-    finally:
-        for owner, name, current, _ in replaced:
-            setattr(owner, name, current)
 
 
 def _torch_rates(make_scheduler, lr, count):
@@ -82,7 +64,7 @@ def _torch_rates(make_scheduler, lr, count):
     parameter = _torch_zeros(1, dtype=_torch_float64, requires_grad=True)
     optimizer = _TorchSGD([parameter], lr=lr)
     rates = []
-    with _pristine(), warnings.catch_warnings():
+    with pristine(_PRISTINE), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scheduler = make_scheduler(optimizer)
         for _ in range(count):
@@ -109,7 +91,7 @@ def _call_words(name, step, kwargs):
 def _crashed(call, error):
     __tracebackhide__ = True
     if isinstance(error, NotImplementedError):
-        fail(f"{call} raised NotImplementedError: {_NOT_IMPLEMENTED}")
+        fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
     message = f"{call} raised {type(error).__name__}: {error}"
     if isinstance(error, ZeroDivisionError):
         message += ("\nHint: a division by zero — which divisor can be 0 here (a phase of "
@@ -854,7 +836,7 @@ def _torch_plateau_lrs(kwargs, lr, metrics, eps):
     parameter = _torch_zeros(1, dtype=_torch_float64, requires_grad=True)
     optimizer = _TorchSGD([parameter], lr=lr)
     rates = []
-    with _pristine(), warnings.catch_warnings():
+    with pristine(_PRISTINE), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scheduler = _lr_scheduler.ReduceLROnPlateau(optimizer, **dict(kwargs), eps=eps)
         for value in metrics:

@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.checking.augmentation import check_mixup_batch, check_shift_images
-from course_lib.checking.failure import CheckFailure
 from tests.grading.wrong_answers import defined_by
+from tests.checking.failures import failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 
@@ -33,17 +33,6 @@ def shift_images_by_padding(images, down, right):
     padded = F.pad(images, (pad, pad, pad, pad))
     down, right = max(-pad, min(pad, down)), max(-pad, min(pad, right))
     return padded[:, pad - down:pad - down + height, pad - right:pad - right + width]
-
-
-def named(name, function):
-    function.__name__ = name
-    return function
-
-
-def failure_message(check, function, **options):
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **options)
-    return str(caught.value)
 
 
 # ---------------------------------------------------------------------- right answers pass

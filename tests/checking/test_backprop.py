@@ -10,27 +10,11 @@ from course_lib.checking.failure import CheckFailure
 from course_lib.scratch.backward import cross_entropy_backward, linear_backward, relu_backward
 from course_lib.scratch.functional import cross_entropy, log_softmax, softmax
 from course_lib.scratch.mlp import mlp_backward, mlp_forward
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 # the wrong implementations under test overflow and take log(0) on purpose
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-def failure_message(check, function, **kwargs):
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **kwargs)
-    return str(caught.value)
-
-
-def assert_fails_with(check, function, parts, **kwargs):
-    message = failure_message(check, function, **kwargs)
-    for part in parts:
-        assert part in message, f"{part!r} not in {message!r}"
-
-
-def named(name, function):
-    function.__name__ = name
-    return function
 
 
 # ------------------------------------------------------------------------- references pass

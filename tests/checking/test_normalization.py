@@ -3,11 +3,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.checking.failure import CheckFailure
 from course_lib.checking.normalization import (
     check_batch_norm_backward, check_batch_norm_forward, check_update_running_stats,
 )
 from tests.grading.wrong_answers import defined_by
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 
@@ -52,24 +52,6 @@ CHECKS = [(check_batch_norm_forward, batch_norm_forward),
           (check_update_running_stats, update_running_stats),
           (check_batch_norm_backward, batch_norm_backward),
           (check_batch_norm_backward, batch_norm_backward_by_chain_rule)]
-
-
-def named(name, function):
-    function.__name__ = name
-    return function
-
-
-def failure_message(check, function, **options):
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **options)
-    return str(caught.value)
-
-
-def assert_fails_with(check, function, parts, **options):
-    message = failure_message(check, function, **options)
-    for part in parts:
-        assert part in message, f"{part!r} not in {message!r}"
-    return message
 
 
 # ---------------------------------------------------------------------- right answers pass

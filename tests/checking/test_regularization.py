@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from course_lib import scratch
-from course_lib.checking.failure import CheckFailure
 from course_lib.checking.regularization import (
     check_clip_grad_norm, check_dropout, check_early_stopper, check_l1_penalty_gradients,
     check_l2_penalty,
 )
 from tests.grading.wrong_answers import defined_by
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 # the wrong implementations under test divide by zero on purpose
@@ -191,22 +191,6 @@ def test_unknown_options_are_the_test_authors_error():
 
 
 # ---------------------------------------------------------------------------- wrong answers
-
-def failure_message(check, function, **options):
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **options)
-    return str(caught.value)
-
-
-def assert_fails_with(check, function, parts, **options):
-    message = failure_message(check, function, **options)
-    for part in parts:
-        assert part in message, f"{part!r} not in {message!r}"
-
-
-def named(name, function):
-    function.__name__ = name
-    return function
 
 
 def l2_with(term=lambda W: np.sum(W ** 2), scale=lambda weight: weight / 2, biases=False, last_only=False):

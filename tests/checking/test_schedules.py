@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checking.failure import CheckFailure
 from course_lib.checking.schedules import (
     check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.strategies import BUILTIN_NAMES, SEEDS, assert_global_random_state_untouched, tampered
 
 
@@ -262,22 +262,6 @@ def test_a_plateau_with_torchs_eps_passes_too():
 
 
 # --------------------------------------------------------------------------- wrong answers
-
-def failure_message(check, function, **options):
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **options)
-    return str(caught.value)
-
-
-def named(name, function):
-    function.__name__ = name
-    return function
-
-
-def assert_fails_with(check, function, parts, **options):
-    message = failure_message(check, function, **options)
-    for part in parts:
-        assert part in message, f"{part!r} not in {message!r}"
 
 
 def cosine(t, base_lr, T_max, eta_min):
