@@ -5,16 +5,14 @@ import torch
 from course_lib.checking.failure import CheckFailure
 from course_lib.checking.gradient_check import TEST_EPS, _Cubic, check_numerical_gradient
 from course_lib.scratch.gradcheck import numerical_gradient
+from tests.checking import failures
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 SHAPES = [(3, 4), (), (1,), (0,), (7,), (2, 3, 2), (20, 15)]
 
 
 def failure_message(function, **kwargs):
-    function.__name__ = "numerical_gradient"
-    with pytest.raises(CheckFailure) as caught:
-        check_numerical_gradient(function, **kwargs)
-    return str(caught.value)
+    return failures.failure_message(check_numerical_gradient, failures.named("numerical_gradient", function), **kwargs)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -7,16 +7,14 @@ import torch
 from course_lib.checking.failure import CheckFailure
 from course_lib.checking.initialization import check_kaiming_normal
 from course_lib.scratch.init import calculate_fan_in_and_fan_out, calculate_gain, kaiming_normal_
+from tests.checking import failures
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 SHAPES = [(256, 512), (512, 256), (16, 8, 3, 3), (7, 5), (1, 1), (3, 1), (1, 2000), (2000, 1)]
 
 
 def failure_message(function, **kwargs):
-    function.__name__ = "kaiming_normal_"
-    with pytest.raises(CheckFailure) as caught:
-        check_kaiming_normal(function, **kwargs)
-    return str(caught.value)
+    return failures.failure_message(check_kaiming_normal, failures.named("kaiming_normal_", function), **kwargs)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
