@@ -3,6 +3,7 @@
 
     python3 bootstrap.py lab          # student: open the course notebooks in JupyterLab
     python3 bootstrap.py instructor   # instructor: JupyterLab with formgrader, on solutions/
+    python3 bootstrap.py instructor --grades DIR   # formgrader on a `course grade` run's DIR
     python3 bootstrap.py test [ARGS]  # run the whole test suite (ARGS go to pytest)
 
 Everything goes into ./.venv, installed through constraints.txt (torch is pinned there).
@@ -22,17 +23,11 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".bootstrap-stamp"
 INSTALL_INPUTS = ("pyproject.toml", "constraints.txt")
 
-# Students keep nbgrader's assignment list and Validate button; these are the
-# instructor's tools, hidden in the student setup.
-INSTRUCTOR_LAB_PLUGINS = (
-    "@jupyter/nbgrader:formgrader",
-    "@jupyter/nbgrader:create-assignment",
-    "@jupyter/nbgrader:course-list",
-)
-INSTRUCTOR_SERVER_EXTENSIONS = (
-    "nbgrader.server_extensions.formgrader",
-    "nbgrader.server_extensions.course_list",
-)
+# Each role's Jupyter settings (which of nbgrader's extensions are on) live in
+# jupyter_roles/<role>/, put first on JUPYTER_CONFIG_PATH: the environment itself is never
+# changed, so one .venv serves both roles, and the browser tests start the same setups.
+ROLES_CONFIG = ROOT / "jupyter_roles"
+ROLE_START_FOLDER = {"student": "notebooks", "instructor": "solutions"}
 
 
 def run(*command, **kwargs):
@@ -59,38 +54,50 @@ def ensure_environment():
     STAMP.write_text(fingerprint)
 
 
-def set_instructor_extensions(enabled):
-    """Show or hide nbgrader's instructor tools. Locked either way, so a student cannot
-    switch them back on from JupyterLab's plugin manager."""
-    verb = "enable" if enabled else "disable"
-    for plugin in INSTRUCTOR_LAB_PLUGINS:
-        run_quietly(BIN / "jupyter", "labextension", verb, "--level=sys_prefix", plugin)
-        run_quietly(BIN / "jupyter", "labextension", "lock", "--level=sys_prefix", plugin)
-    for extension in INSTRUCTOR_SERVER_EXTENSIONS:
-        run_quietly(BIN / "jupyter", "server", "extension", verb, "--sys-prefix", extension)
+def role_environment(role):
+    """Environment variables that give JupyterLab the setup of `role` (student or instructor)."""
+    paths = [str(ROLES_CONFIG / role), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    return {"JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
 
 
-def run_quietly(*command):
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(map(str, command))} failed:\n{result.stdout}{result.stderr}")
+def lab_launch(role, grades=None):
+    """(working folder, arguments for `jupyter lab`) of the course's JupyterLab for `role`.
+
+    Both roles start in the course root, so that nbgrader_config.py applies (Validate runs
+    with the grading settings). With `grades` (instructor only), a folder written by
+    `course grade`, the server starts there instead, where its nbgrader_config.py points
+    formgrader at that class's gradebook, and serves the course root if the folder lies
+    inside it."""
+    if grades is None:
+        return ROOT, [f"--ServerApp.default_url=/lab/tree/{ROLE_START_FOLDER[role]}"]
+    grades = Path(grades).resolve()
+    if not (grades / "gradebook.db").is_file():
+        sys.exit(f"{grades} holds no gradebook.db: give the --out folder of a `course grade` run")
+    served = ROOT if grades.is_relative_to(ROOT) else grades
+    return grades, [f"--ServerApp.root_dir={served}", "--ServerApp.default_url=/formgrader"]
 
 
-def exec_in_environment(*command):
+def exec_in_environment(*command, **variables):
     """Replace this process, as if run in the activated environment: Ctrl-C and the exit
     code behave as if run directly, and scripts nbgrader runs by name (alembic) are found."""
     environment = dict(os.environ, VIRTUAL_ENV=str(VENV),
-                       PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+                       PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]), **variables)
     executable = str(BIN / command[0])
     os.execve(executable, [executable, *map(str, command[1:])], environment)
 
 
 def main(argv):
-    usage = "usage: python3 bootstrap.py {lab|instructor|test} [pytest args...]"
+    usage = "usage: python3 bootstrap.py {lab|instructor [--grades DIR]|test} [args for jupyter lab or pytest...]"
     if not argv or argv[0] not in {"lab", "instructor", "test"}:
         print(usage, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
+    grades = None
+    if command == "instructor" and rest[:1] == ["--grades"]:
+        if len(rest) < 2:
+            print(usage, file=sys.stderr)
+            return 2
+        grades, rest = os.path.abspath(rest[1]), rest[2:]
     # Notebook kernels run in their notebook's folder, so a relative data path (as in
     # `COURSE_DATA_DIR=../shared/data`) must be fixed before leaving the caller's folder.
     if os.environ.get("COURSE_DATA_DIR"):
@@ -99,11 +106,10 @@ def main(argv):
     ensure_environment()
     if command == "test":
         exec_in_environment("python", "-m", "pytest", *rest)
-    set_instructor_extensions(enabled=command == "instructor")
-    # The instructor works on solutions/ (nbgrader's source); students on notebooks/.
-    # Both servers start in the course root so nbgrader_config.py applies.
-    start_page = "solutions" if command == "instructor" else "notebooks"
-    exec_in_environment("jupyter", "lab", f"--ServerApp.default_url=/lab/tree/{start_page}", *rest)
+    role = "instructor" if command == "instructor" else "student"
+    folder, arguments = lab_launch(role, grades)
+    os.chdir(folder)
+    exec_in_environment("jupyter", "lab", *arguments, *rest, **role_environment(role))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""The JupyterLab the course installs carries nbgrader's extensions (bootstrap.py decides
-which of them a student or an instructor sees)."""
+"""The JupyterLab the course installs carries nbgrader's extensions; the settings in
+jupyter_roles/ (which bootstrap.py puts on JUPYTER_CONFIG_PATH) decide which of them a
+student or an instructor sees. tests/browser checks what each then sees in the browser."""
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import bootstrap
 
@@ -25,7 +30,56 @@ def test_student_server_extensions_are_enabled():
         assert "enabled" in line
 
 
-def test_bootstrap_hides_only_instructor_tools():
-    student_tools = {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"}
-    assert not student_tools & set(bootstrap.INSTRUCTOR_LAB_PLUGINS)
-    assert all(plugin.startswith("@jupyter/nbgrader:") for plugin in bootstrap.INSTRUCTOR_LAB_PLUGINS)
+INSTRUCTOR_TOOLS = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                    "@jupyter/nbgrader:course-list"}
+INSTRUCTOR_SERVER_EXTENSIONS = {"nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"}
+
+
+def role_settings(role):
+    folder = bootstrap.ROLES_CONFIG / role
+    return (json.loads((folder / "labconfig" / "page_config.json").read_text()),
+            json.loads((folder / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"])
+
+
+def test_the_student_setup_hides_and_locks_only_the_instructor_tools():
+    page_config, server_extensions = role_settings("student")
+    assert {name for name, off in page_config["disabledExtensions"].items() if off} == INSTRUCTOR_TOOLS
+    assert {name for name, locked in page_config["lockedExtensions"].items() if locked} == INSTRUCTOR_TOOLS
+    assert {name for name, on in server_extensions.items() if not on} == INSTRUCTOR_SERVER_EXTENSIONS
+    assert server_extensions["nbgrader.server_extensions.validate_assignment"]
+
+
+def test_the_instructor_setup_turns_the_instructor_tools_on():
+    page_config, server_extensions = role_settings("instructor")
+    for setting in ("disabledExtensions", "lockedExtensions"):
+        assert set(page_config[setting]) == INSTRUCTOR_TOOLS and not any(page_config[setting].values())
+    assert all(server_extensions[name] for name in INSTRUCTOR_SERVER_EXTENSIONS)
+
+
+def test_jupyterlab_reads_the_role_settings_before_any_other(tmp_path, monkeypatch):
+    # e.g. what an older bootstrap.py wrote into the environment for students
+    (tmp_path / "labconfig").mkdir()
+    (tmp_path / "labconfig" / "page_config.json").write_text(
+        (bootstrap.ROLES_CONFIG / "student" / "labconfig" / "page_config.json").read_text())
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path))
+
+    def listing(role):
+        environment = dict(os.environ, **bootstrap.role_environment(role))
+        return subprocess.run([JUPYTER, "labextension", "list"], capture_output=True, text=True, check=True,
+                              env=environment).stderr
+
+    assert "@jupyter/nbgrader:formgrader" in listing("student").split("Disabled extensions:")[-1]
+    instructor = listing("instructor")
+    assert "Disabled extensions:" not in instructor and "locked" not in instructor
+
+
+def test_a_grades_folder_opens_in_formgrader_and_must_hold_a_gradebook(tmp_path):
+    with pytest.raises(SystemExit, match="no gradebook.db"):
+        bootstrap.lab_launch("instructor", tmp_path)
+    (tmp_path / "gradebook.db").touch()
+    folder, arguments = bootstrap.lab_launch("instructor", tmp_path)
+    assert folder == tmp_path.resolve()
+    assert f"--ServerApp.root_dir={tmp_path.resolve()}" in arguments
+    assert "--ServerApp.default_url=/formgrader" in arguments
+    folder, arguments = bootstrap.lab_launch("student")
+    assert folder == bootstrap.ROOT and arguments == ["--ServerApp.default_url=/lab/tree/notebooks"]

@@ -17,7 +17,8 @@ def register(subparsers):
             "submitted/<student>/<assignment>/<notebook>.ipynb or as a flat export "
             "<student>_<notebook>.ipynb) with nbgrader, each in a private, sandboxed copy of "
             "the course, and write grades.csv, totals.csv, feedback/ (without hidden tests), "
-            "autograded/ (for you: with hidden tests) and report.html into DIR. Re-running "
+            "autograded/ (for you: with hidden tests), report.html and a gradebook for nbgrader's "
+            "formgrader (bootstrap.py instructor --grades DIR) into DIR. Re-running "
             "regrades only what changed; an interrupted run resumes."),
     )
     parser.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip of submissions")
@@ -57,5 +58,6 @@ def run(args):
     print(f"graded {outcome.graded_now} submission(s), reused {outcome.reused} unchanged; {summary}")
     if outcome.problems:
         print(f"{len(outcome.problems)} file(s) not taken as submissions: see report.html")
-    print(f"results in {args.out}: grades.csv, totals.csv, report.html, feedback/")
+    print(f"results in {args.out}: grades.csv, totals.csv, report.html, feedback/; "
+          f"to grade the written answers in formgrader: python3 bootstrap.py instructor --grades {args.out}")
     return 0

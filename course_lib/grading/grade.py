@@ -7,7 +7,8 @@
 3. run a worker process per remaining job (`worker`), at most `workers` at once, each in
    its own session so that one that outlives `job_timeout` is killed with its kernel and
    recorded as ungradable; progress shows students done / total and failures so far;
-4. write grades.csv, totals.csv (`results`) and report.html (`report`) from the records.
+4. write grades.csv, totals.csv (`results`), the class's nbgrader gradebook and configuration
+   for formgrader (`gradebook`) and report.html (`report`) from the records.
 """
 import hashlib
 import json
@@ -25,6 +26,7 @@ from tqdm.auto import tqdm
 
 from ..errors import CourseError
 from .course import resolve_assignments
+from .gradebook import write_class_gradebook
 from .isolation import Settings
 from .results import (
     GRADED, NOT_SUBMITTED, STATE, UNGRADABLE, load_record, save_record, write_sheets, zero_cells,
@@ -85,6 +87,7 @@ def grade(course_root, submissions_path, out, options):
             records[record["student"], record["assignment"]] = record
     ordered = [records[key] for key in sorted(records)]
     write_sheets(out, ordered, assignments)
+    write_class_gradebook(out, ordered, templates, course_root)
     write_report(out, ordered, found.problems, templates)
     return Outcome(ordered, found.problems, len(jobs), reused)
 

@@ -1,0 +1,81 @@
+"""Fixtures of the browser tests: one headless Chromium, JupyterLab in the student's setup
+on a temporary copy of the course, a fresh page per test, a screenshot of every test's
+page in build/test-artifacts/browser/, and what the page showed in a failure's report."""
+import shutil
+
+import pytest
+
+import bootstrap
+from tests.browser.lab import CHROMIUM_VARIABLE, LabServer, describe, find_chromium, launch_chromium
+
+ARTIFACTS = bootstrap.ROOT / "build" / "test-artifacts" / "browser"
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if find_chromium() is None:
+        pytest.fail("no Chromium to drive: install Debian's (`apt-get install chromium`, as .ci/run does) "
+                    f"or name one in ${CHROMIUM_VARIABLE}; `-m 'not browser'` leaves these tests out")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+def student_course(folder):
+    """What a student has: the released notebooks and the course's nbgrader settings
+    (Validate reads them), in `folder`."""
+    shutil.copytree(bootstrap.ROOT / "notebooks", folder / "notebooks")
+    shutil.copy(bootstrap.ROOT / "nbgrader_config.py", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def student_server(tmp_path_factory):
+    course = student_course(tmp_path_factory.mktemp("student-course"))
+    _, arguments = bootstrap.lab_launch("student")
+    server = LabServer("student", course, arguments, tmp_path_factory.mktemp("student-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(chromium, artifacts, request):
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    yield page
+    page.screenshot(path=str(artifacts / f"{_file_name(request.node.name)}.png"))
+    context.close()
+    for server in LabServer.running:  # a kernel left running would slow down the next test
+        server.shut_down_kernels()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.failed and page is not None and not page.is_closed():
+        shot = ARTIFACTS / f"{_file_name(item.name)}-failed.png"
+        try:
+            page.screenshot(path=str(shot), full_page=False)
+            report.sections.append(("screenshot", str(shot)))
+        except Exception:  # noqa: BLE001 - the description below still helps
+            pass
+        report.sections.append(("what the page showed", describe(page)))
+        for server in (value for value in item.funcargs.values() if isinstance(value, LabServer)):
+            report.sections.append((f"jupyter lab ({server.role}) log, last lines", server.log_tail()))
+
+
+def _file_name(test_name):
+    return "".join(character if character.isalnum() or character in "-_." else "_" for character in test_name)
