@@ -50,6 +50,14 @@ def student_server(tmp_path_factory):
 
 
 @pytest.fixture
+def student_lab(student_server):
+    """The student's server with every notebook as released: tests save their work, and
+    each starts from a fresh notebook as a student does."""
+    shutil.copytree(bootstrap.ROOT / "notebooks", student_server.folder / "notebooks", dirs_exist_ok=True)
+    return student_server
+
+
+@pytest.fixture
 def page(chromium, artifacts, request):
     context = chromium.new_context(viewport=VIEWPORT)
     page = context.new_page()

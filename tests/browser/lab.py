@@ -75,7 +75,7 @@ class LabServer:
         arguments = [
             "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             *launch_arguments,
-            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+            "--LabApp.expose_app_in_browser=True",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}",
         ]
@@ -215,8 +215,8 @@ class NotebookPage:
 
     def type_into(self, index, text):
         """Replace the source of cell `index` by typing `text` into its editor."""
-        editor = self.cell(index).locator(".cm-content")
-        editor.click()
+        self.select(index)
+        self.page.keyboard.press("Enter")  # edit mode, also for a rendered Markdown cell
         self.page.keyboard.press("Control+A")
         # insert_text types the text as one input: the editor's auto-indentation, which
         # a student's own Enter key triggers, would otherwise indent pasted code twice.

@@ -61,8 +61,8 @@ def first_line(source):
     return source.strip().splitlines()[0] if source.strip() else "(empty)"
 
 
-def test_student_setup_hides_the_instructor_tools(student_server, page):
-    NotebookPage(page, student_server, relative(RELEASED[0]))
+def test_student_setup_hides_the_instructor_tools(student_lab, page):
+    NotebookPage(page, student_lab, relative(RELEASED[0]))
     registered = {plugin: page.evaluate(f"() => jupyterapp.hasPlugin('{plugin}')")
                   for plugin in INSTRUCTOR_PLUGINS + STUDENT_PLUGINS}
     assert not [plugin for plugin in INSTRUCTOR_PLUGINS if registered[plugin]], (
@@ -73,16 +73,16 @@ def test_student_setup_hides_the_instructor_tools(student_server, page):
     page.keyboard.press("Escape")
     assert "Assignment List" in menu and "Formgrader" not in menu and "Course List" not in menu, (
         f"the Nbgrader menu of a student shows: {menu!r}")
-    status, _ = student_server.get("formgrader")
+    status, _ = student_lab.get("formgrader")
     assert status == 404, f"the student's server answers /formgrader with HTTP {status}, not 404"
 
 
 @pytest.mark.parametrize("released", RELEASED, ids=lambda path: path.parent.name)
-def test_student_runs_the_notebook_solves_its_first_exercise_and_validates(student_server, page, artifacts,
+def test_student_runs_the_notebook_solves_its_first_exercise_and_validates(student_lab, page, artifacts,
                                                                           released):
     notebook = nbformat.read(released, as_version=4)
     answer, test, grade_id = first_exercise(notebook)
-    lab = NotebookPage(page, student_server, relative(released))
+    lab = NotebookPage(page, student_lab, relative(released))
     lab.run_all()
     cells = lab.cells()
 
@@ -118,16 +118,31 @@ def test_student_runs_the_notebook_solves_its_first_exercise_and_validates(stude
     assert tests_in_report, f"Validate's report names none of the blank exercises' tests:\n{report[:2000]}"
 
 
+def test_a_notebook_with_every_exercise_solved_validates(student_lab, page, artifacts):
+    released = next(path for path in RELEASED if path.parent.name == "01_epochs_iterations")
+    notebook = nbformat.read(released, as_version=4)
+    lab = NotebookPage(page, student_lab, relative(released))
+    answers = [(index, nbgrader(cell)["grade_id"]) for index, cell in enumerate(notebook.cells)
+               if nbgrader(cell).get("solution")]  # the written answers too: Validate wants a response
+    for index, grade_id in answers:
+        lab.type_into(index, solution_of(released, grade_id))
+    lab.save()
+    report = lab.validate(screenshot=artifacts / "validate-01_epochs_iterations-solved.png")
+    assert "Success" in report and "failed" not in report.lower(), (
+        f"Validate did not pass the notebook with all {len(answers)} answers typed in:\n{report[:2000]}")
+    assert all(cell["count"] is None for cell in lab.cells()), "typing the answers ran cells: Validate should do that"
+
+
 WIDGETS = [("03_optimizers", "widgets.optimizer_explorer()"),
            ("05_regularization", "widgets.AugmentationExplorer(")]
 
 
 @pytest.mark.parametrize(("assignment", "call"), WIDGETS, ids=[assignment for assignment, _ in WIDGETS])
-def test_moving_a_widget_control_changes_its_output(student_server, page, assignment, call):
+def test_moving_a_widget_control_changes_its_output(student_lab, page, assignment, call):
     released = next(path for path in RELEASED if path.parent.name == assignment)
     notebook = nbformat.read(released, as_version=4)
     widget_cell = find_cell(notebook, f"cell calling {call}", lambda cell: cell.source.startswith(call))
-    lab = NotebookPage(page, student_server, relative(released))
+    lab = NotebookPage(page, student_lab, relative(released))
     lab.run_all()  # the widget needs only what the cells before the first exercise define
     lab.run_cell(widget_cell)
     output = lab.cell(widget_cell).locator(".jp-OutputArea")
@@ -147,12 +162,12 @@ def _widget_view(output):
     return output.evaluate("element => element.innerText + [...element.querySelectorAll('img')].map(i => i.src).join()")
 
 
-def test_a_training_cell_shows_a_tqdm_progress_bar(student_server, page):
+def test_a_training_cell_shows_a_tqdm_progress_bar(student_lab, page):
     """Assignment 01: the student's iterations_per_epoch and train_epoch, then the demo
     that trains one epoch on MNIST with progress=True."""
     released = next(path for path in RELEASED if path.parent.name == "01_epochs_iterations")
     notebook = nbformat.read(released, as_version=4)
-    lab = NotebookPage(page, student_server, relative(released))
+    lab = NotebookPage(page, student_lab, relative(released))
     lab.run_all()
     for grade_id in ("iterations_per_epoch", "train_epoch"):
         index = find_cell(notebook, f"answer cell {grade_id}", lambda cell: nbgrader(cell).get("grade_id") == grade_id)
