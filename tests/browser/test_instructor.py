@@ -12,6 +12,7 @@ import pytest
 import bootstrap
 from course_lib.grading.course import source_assignments
 from tests.browser.lab import LabServer, NotebookPage
+from tests.browser.test_student import INSTRUCTOR_PLUGINS
 from tests.grading.harness import is_answer_cell, solution_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -19,8 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 ASSIGNMENT, NOTEBOOK = "01_epochs_iterations", "epochs_iterations"
 SUBMISSIONS_COLUMN = 8  # of formgrader's Manage Assignments table: Name, Due Date, Status, Edit, …, # Submissions
 COURSE = Path(sys.executable).parent / "course"
-INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                      "@jupyter/nbgrader:course-list")
 
 
 def submission(answers):
