@@ -30,10 +30,10 @@ CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 JUPYTER = Path(sys.executable).parent / "jupyter"
 SERVER_START_SECONDS = 90
 # The notebook renders every cell (no windowing: a test reads cells anywhere in the
-# notebook, as a student scrolls to them); no news popup over the page or its screenshots.
+# notebook, as a student scrolls to them). Nothing else: the roles' own settings keep
+# JupyterLab's news popup away, as they do for the course's users.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 CELL_SECONDS = 300
 

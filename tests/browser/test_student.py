@@ -20,6 +20,7 @@ RELEASED = sorted((bootstrap.ROOT / "notebooks").glob("*/*.ipynb"))
 INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                       "@jupyter/nbgrader:course-list")
 STUDENT_PLUGINS = ("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment")
+ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"  # "get notified about Jupyter news?"
 
 
 def relative(path):
@@ -64,9 +65,11 @@ def first_line(source):
 def test_student_setup_hides_the_instructor_tools(student_lab, page):
     NotebookPage(page, student_lab, relative(RELEASED[0]))
     registered = {plugin: page.evaluate(f"() => jupyterapp.hasPlugin('{plugin}')")
-                  for plugin in INSTRUCTOR_PLUGINS + STUDENT_PLUGINS}
+                  for plugin in INSTRUCTOR_PLUGINS + STUDENT_PLUGINS + (ANNOUNCEMENTS_PLUGIN,)}
     assert not [plugin for plugin in INSTRUCTOR_PLUGINS if registered[plugin]], (
         f"instructor-only lab plugins loaded in the student setup: {registered}")
+    assert not registered[ANNOUNCEMENTS_PLUGIN] and "Jupyter news" not in page.locator("body").inner_text(), (
+        "the student setup asks about JupyterLab's news")
     assert all(registered[plugin] for plugin in STUDENT_PLUGINS), f"student plugins missing: {registered}"
     page.locator("#jp-menu-panel").get_by_text("Nbgrader", exact=True).click()
     menu = page.locator(".lm-Menu").last.inner_text()
