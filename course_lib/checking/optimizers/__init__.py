@@ -10,8 +10,8 @@ every call, and in parallel to the torch optimizer the exercise names (float64 t
 p.grad set, opt.step()). The parameter is compared after every step; at the first
 difference the message says which step diverges, what matched before, and — when one of
 the rule's usual mistakes, written out as a small wrong update function, reproduces the
-student's trajectory (and would have passed the scenarios the student passed) — which
-mistake it is. The right answer always comes from torch.
+student's trajectory there and in every other scenario where the student's is wrong too —
+which mistake it is. The right answer always comes from torch.
 
 Every check takes the options `seed` (of the generator of params and gradients), `shape`
 (the param's), `steps` (updates per scenario) and `dtype` (np.float32 params are compared

@@ -6,8 +6,9 @@ parameter) and each step's hyperparameters. The student's `update` gets the same
 dict on every call of a parameter; torch's optimizer gets the same gradients (float64).
 At the first call whose param differs, the student's function runs on to the end of the
 stream and the failure says which call diverged, where and by how much, and — when a
-wrong variant of the rule reproduces the student's trajectory here and follows torch's
-in the scenarios passed before — which mistake that is (`explain`).
+wrong variant of the rule reproduces the student's trajectory here, and in every later
+scenario where the student's differs from torch's too, — which mistake that is
+(`explain`). A variant that fits one scenario by coincidence is not blamed.
 """
 from builtins import (
     Exception, KeyError, NotImplementedError, TypeError, ValueError, ZeroDivisionError, all,
@@ -140,10 +141,28 @@ def _distance(first, second):
     return largest
 
 
-def _follows_torch(wrong, stream):
-    """Whether a variant gives torch's params all along `stream`."""
-    trajectory = _numpy_trajectory(wrong, stream, len(stream.calls))
-    return all(_close(actual, wanted, stream) for actual, wanted in zip(trajectory, stream.expected))
+def _quiet_trajectory(update, stream):
+    """The student's params after each call of `stream`, or None if the function raises."""
+    params = [values.copy() for values in stream.initial]
+    states = [{} for _ in stream.shapes]
+    trajectory = []
+    for k, j in stream.calls:
+        try:
+            update(params[j], stream.gradients[j][k].copy(), states[j],
+                   **stream.keyword_arguments(k))
+        except Exception:
+            return None
+        trajectory.append(params[j].astype(np.float64))
+    return trajectory
+
+
+def _reproduces(wrong, stream, recorded):
+    """Whether the variant's trajectory is the student's `recorded` one: far closer to it
+    than torch's, and within MATCH_RTOL."""
+    deviation = _distance(recorded, stream.expected)
+    within = float(_maximum(EXPLAINED * deviation, stream.rtol * stream.scale))
+    within = float(_minimum(within, stream.match_rtol * stream.scale))
+    return _distance(recorded, _numpy_trajectory(wrong, stream, len(recorded))) <= within
 
 
 def _keeps_state_elsewhere(update, stream):
@@ -160,24 +179,46 @@ def _keeps_state_elsewhere(update, stream):
     return not ((first == second) | np.isnan(first) & np.isnan(second)).all()
 
 
-def explain(update, stream, recorded, passed):
+def explain(update, name, stream, recorded, others):
     """The explanation of the first wrong variant that reproduces the student's trajectory
-    `recorded` here, differs from torch's here and follows torch's in the streams `passed`
-    before (where the student's did); else the scenario's hint or the rule's formula."""
+    `recorded` here and differs from torch's here; else the scenario's hint or the rule's
+    formula. `others` are (stream, the student's trajectory) of the later scenarios where
+    the student's is wrong too: a variant that reproduces those as well is preferred, and
+    one that does not is named with the scenario it leaves unexplained."""
     if _keeps_state_elsewhere(update, stream):
         return OUTSIDE_STATE_HINT
+    if stream.scenario.two:
+        return stream.scenario.hint
     count = len(recorded)
-    deviation = _distance(recorded, stream.expected)
-    within = float(_maximum(EXPLAINED * deviation, stream.rtol * stream.scale))
-    within = float(_minimum(within, stream.match_rtol * stream.scale))
-    if not stream.scenario.two:
-        for wrong in variants(stream.rule):
-            trajectory = _numpy_trajectory(wrong, stream, count)
-            if (_distance(recorded, trajectory) <= within
-                    and _distance(trajectory, stream.expected[:count]) > stream.rtol * stream.scale
-                    and all(_follows_torch(wrong, earlier) for earlier in passed)):
-                return wrong.explanation
-    return stream.scenario.hint or stream.rule.formula
+    partial = None
+    for wrong in variants(stream.rule):
+        if not _reproduces(wrong, stream, recorded) or _distance(
+                _numpy_trajectory(wrong, stream, count),
+                stream.expected[:count]) <= stream.rtol * stream.scale:
+            continue
+        unexplained = [other for other, trajectory in others
+                       if not _reproduces(wrong, other, trajectory)]
+        if not unexplained:
+            return wrong.explanation
+        if partial is None:
+            other = unexplained[0]
+            partial = (f"{wrong.explanation} That explains this scenario but not "
+                       f"{other.call_words(name, 0)}{_scenario_words(other, ' ')}, where your "
+                       f"update differs from torch's in another way too.")
+    return partial or stream.scenario.hint or stream.rule.formula
+
+
+def _also_wrong(update, streams):
+    """(stream, the student's trajectory) for each of `streams` where the student's function
+    runs through and its params differ from torch's."""
+    wrong = []
+    for stream in streams:
+        trajectory = _quiet_trajectory(update, stream)
+        if trajectory is not None and not all(
+                _close(actual, wanted, stream)
+                for actual, wanted in zip(trajectory, stream.expected)):
+            wrong.append((stream, trajectory))
+    return wrong
 
 
 # ------------------------------------------------------------------------------- failures
@@ -219,7 +260,7 @@ def _lr_change_step(hyper):
     return len(hyper)
 
 
-def _fail_mismatch(update, name, stream, c, recorded, passed):
+def _fail_mismatch(update, name, stream, c, recorded, later):
     """Call `c` is the first whose param differs from torch's; `recorded` goes on after it."""
     __tracebackhide__ = True
     k, j = stream.calls[c]
@@ -234,7 +275,7 @@ def _fail_mismatch(update, name, stream, c, recorded, passed):
     message = (f"{stream.call_words(name, k)}{_scenario_words(stream, ' ')}: "
                f"{_progress_words(stream, c)}: {where} is {got}, expected {want} (largest "
                f"difference {float(difference.max()):.2g}).")
-    fail(message, explain(update, stream, recorded, passed))
+    fail(message, explain(update, name, stream, recorded, _also_wrong(update, later)))
 
 
 def _fail_raised(name, stream, error, c):
@@ -300,7 +341,7 @@ def _check_defaults(update, name, rule):
                  f"use the signature {signature_words(name, rule)}.")
 
 
-def _check_stream(update, name, stream, passed):
+def _check_stream(update, name, stream, later):
     __tracebackhide__ = True
     params = [values.copy() for values in stream.initial]
     torch_before = [values.astype(np.float64) for values in stream.initial]
@@ -331,7 +372,7 @@ def _check_stream(update, name, stream, passed):
                 except Exception:
                     break
                 recorded.append(params[j_next].astype(np.float64))
-            _fail_mismatch(update, name, stream, c, recorded, passed)
+            _fail_mismatch(update, name, stream, c, recorded, later)
 
 
 def check(rule, update, seed, shape, steps, dtype, options):
@@ -347,11 +388,9 @@ def check(rule, update, seed, shape, steps, dtype, options):
                          f"and {steps}")
     name = name_of(update, rule.name)
     _check_defaults(update, name, rule)
-    passed = []
-    for index, scenario in enumerate(rule.scenarios):
-        if scenario.lr_change and steps < 2:
-            continue
-        stream = _stream(rule, scenario, default_rng((int(seed), index)), shape, steps, dtype,
-                         options)
-        _check_stream(update, name, stream, passed)
-        passed.append(stream)
+    streams = [_stream(rule, scenario, default_rng((int(seed), index)), shape, steps, dtype,
+                       options)
+               for index, scenario in enumerate(rule.scenarios)
+               if not (scenario.lr_change and steps < 2)]
+    for index, stream in enumerate(streams):
+        _check_stream(update, name, stream, streams[index + 1:])
