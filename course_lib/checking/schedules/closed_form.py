@@ -8,9 +8,9 @@ it. `check` runs the scenarios in turn (or only the one the caller's options des
 at the first step whose rate differs from torch's, the message names the call, both rates
 and how many steps matched. A cause is named only when it reproduces the student's rates
 in that scenario AND in every other scenario (the built-in ones and the caller's) where
-they differ from torch's: a mistake that happens to give the same numbers in one setting
-(a rounding slip looks like "one step ahead" when step_size is 3) is not blamed for the
-answer.
+they differ from torch's (`likely_causes`): a mistake that happens to give the same
+numbers in one setting (a rounding slip looks like "one step ahead" when step_size is 3)
+is not blamed for the answer.
 """
 from builtins import (
     Exception, NotImplementedError, TypeError, ZeroDivisionError, bool, callable, dict, enumerate,
@@ -129,16 +129,30 @@ def student_rates(function, name, run):
     return rates
 
 
-def formula_rates(formula, run, crash=float("inf")):
-    """A function's rates in `run` — `crash` where it raises, nan where it returns something
-    other than a number — for comparing a student's function with a wrong variant."""
+def formula_rates(formula, run):
+    """A function's rates in `run` — inf where it raises, nan where it returns something
+    other than a number — for comparing a wrong variant with the student's function."""
     rates = []
     for step in range(run.count):
         try:
             result = formula(step, **dict(run.kwargs))
         except Exception:
-            rates.append(crash)
+            rates.append(float("inf"))
             continue
+        rates.append(float(result) if isinstance(result, (int, float, np.number))
+                     and not isinstance(result, bool) else float("nan"))
+    return rates
+
+
+def quiet_rates(function, run):
+    """The student's rates in `run` as formula_rates gives them, or None if the function
+    raises there (a failure of its own, told when that run is checked)."""
+    rates = []
+    for step in range(run.count):
+        try:
+            result = function(step, **dict(run.kwargs))
+        except Exception:
+            return None
         rates.append(float(result) if isinstance(result, (int, float, np.number))
                      and not isinstance(result, bool) else float("nan"))
     return rates
@@ -202,42 +216,66 @@ def _candidates(schedule):
     ]
 
 
-def _causes(schedule, function, run, actual, runs, student):
-    """The explanations of the candidates that reproduce the student's rates in `run`,
-    differ from torch's there, and reproduce the student's wherever those are wrong;
-    `student` holds the student's rates of the runs already computed, by index."""
+def likely_causes(candidates, count, student_in, expected_in, scale_in):
+    """The explanations of the candidates that explain the student's rates. Each candidate
+    is (rates_in(index) — None where it can't tell —, explanation); there are `count` runs,
+    run 0 the one that failed, and `student_in(index)` gives the student's rates (None if
+    the function raises there: a failure of its own). A candidate must give the student's
+    rates in run 0, differ from torch's there, and give the student's in every run where
+    those are wrong too. Of these, the ones that also follow torch wherever the student's
+    rates do are preferred: the others are kept only when none does (the mistake may sit
+    in a branch that run doesn't take, `if staircase:`)."""
+    consistent, preferred = [], []
+    for rates_in, explanation in candidates:
+        rates = rates_in(0)
+        if rates is None or not agree(student_in(0), rates, scale_in(0)) or agree(
+                expected_in(0), rates, scale_in(0)):
+            continue
+        follows_torch = True
+        for index in range(1, count):
+            rates, student = rates_in(index), student_in(index)
+            if rates is None or student is None:
+                continue
+            if not agree(student, expected_in(index), scale_in(index)):
+                if not agree(student, rates, scale_in(index)):
+                    break
+            elif not agree(rates, expected_in(index), scale_in(index)):
+                follows_torch = False
+        else:
+            consistent.append(explanation)
+            if follows_torch:
+                preferred.append(explanation)
+    return preferred or consistent
+
+
+def _causes(schedule, function, runs, student):
+    """likely_causes among the schedule's mistakes and torch's rates shifted by a step, for
+    runs[0], the run that failed; `student` holds the student's rates already computed."""
     def student_in(index):
         if index not in student:
-            student[index] = formula_rates(function, runs[index], crash=None)
+            student[index] = quiet_rates(function, runs[index])
         return student[index]
 
-    causes = []
-    for rates_in, explanation in _candidates(schedule):
-        rates = rates_in(run)
-        if rates is None or not agree(actual, rates, run.scale) or agree(
-                run.expected, rates, run.scale):
-            continue
-        if _reproduces_everywhere(rates_in, runs, student_in):
-            causes.append(explanation)
-    return causes
+    def candidate(rates_of, explanation):
+        computed = {}
+
+        def rates_in(index):
+            if index not in computed:
+                computed[index] = rates_of(runs[index])
+            return computed[index]
+        return rates_in, explanation
+
+    return likely_causes([candidate(rates_of, explanation)
+                          for rates_of, explanation in _candidates(schedule)], len(runs),
+                         student_in, lambda index: runs[index].expected,
+                         lambda index: runs[index].scale)
 
 
-def _reproduces_everywhere(rates_in, runs, student_in):
-    """Whether the candidate gives the student's rates in every run where those differ
-    from torch's (where they are right, the mistake may sit in a branch not taken; where the
-    student's function raises, the crash is a failure of its own)."""
-    for index, other in enumerate(runs):
-        rates, student = rates_in(other), student_in(index)
-        if (rates is not None and None not in student
-                and not agree(student, other.expected, other.scale)
-                and not agree(student, rates, other.scale)):
-            return False
-    return True
-
-
-def _fail(schedule, function, name, run, actual, step, runs, student):
+def _fail(schedule, function, name, runs, step, student):
+    """runs[0] failed at `step`; student[0] holds the student's rates there."""
     __tracebackhide__ = True
-    causes = _causes(schedule, function, run, actual, runs, student)
+    run, actual = runs[0], student[0]
+    causes = _causes(schedule, function, runs, student)
     got, wanted = two_numbers(actual[step], run.expected[step])
     message = (f"{run.call_words(name, step)} returned {got}, torch's "
                f"{_resolved(schedule.torch_name, run.settings)} gives {wanted} "
@@ -263,12 +301,12 @@ def check(schedule, function, options):
     name = name_of(function, schedule.name)
     checked = [dict(options)] if options else list(schedule.scenarios)
     runs = [Run(schedule, scenario) for scenario in checked]
-    student = {}
     for index, run in enumerate(runs):
         actual = student_rates(function, name, run)
-        student[index] = actual
         step = first_difference(actual, run.expected, run.scale)
         if step is not None:
+            others = runs[:index] + runs[index + 1:]
             if options:
-                runs += [Run(schedule, scenario) for scenario in schedule.scenarios]
-            _fail(schedule, function, name, run, actual, step, runs, student)
+                others += [Run(schedule, scenario) for scenario in schedule.scenarios]
+            passed = {position: run.expected for position, run in enumerate(runs[:index], 1)}
+            _fail(schedule, function, name, [run] + others, step, {0: actual, **passed})

@@ -153,7 +153,9 @@ CYCLIC_LR = Schedule(
               "mode": "triangular", "gamma": 1.0},
     scenarios=({"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4},
                {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "step_size_down": 5},
-               {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "triangular2"},
+               # four cycles: the fourth tells 1 / 2 ** 3 from 1 / (2 * 3)
+               {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "triangular2",
+                "steps": 25},
                {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "exp_range",
                 "gamma": 0.9},
                {"base_lr": 0.1, "max_lr": 1.0, "step_size_up": 1}),
