@@ -15,6 +15,16 @@ from numpy import sqrt as _sqrt
 from torch.optim import Adam as _Adam
 from torch.optim import Adamax as _Adamax
 from torch.optim import AdamW as _AdamW
+from torch.optim.adam import adam as _adam
+from torch.optim.adamax import adamax as _adamax
+from torch.optim.adamw import adamw as _adamw
+
+from course_lib.optim import Adam as _ReferenceAdam
+from course_lib.optim import Adamax as _ReferenceAdamax
+from course_lib.optim import AdamW as _ReferenceAdamW
+from course_lib.optim import adam_update as _reference_adam
+from course_lib.optim import adamax_update as _reference_adamax
+from course_lib.optim import adamw_update as _reference_adamw
 
 from .._trusted import np
 from .rule import (
@@ -218,7 +228,8 @@ def adamax_decoupled(param, grad, state, hp):
 # ----------------------------------------------------------------------------------- rules
 
 ADAM = Rule(
-    name="adam_update", oracle=_Adam, right=adam, required=(),
+    name="adam_update", oracle=_Adam, right=adam, required=(), reference=_reference_adam,
+    forbidden=(_ReferenceAdam, _reference_adamw, _ReferenceAdamW, _Adam, _adam, _AdamW, _adamw),
     defaults={"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
     scenarios=ADAPTIVE,
     mistakes=(ignoring_decay(adam), adam_decoupled, *ADAM_SLIPS),
@@ -227,7 +238,10 @@ ADAM = Rule(
             "param -= lr * m / (1 - beta1**t) / (sqrt(v / (1 - beta2**t)) + eps).")
 
 ADAMW = Rule(
-    name="adamw_update", oracle=_AdamW, right=adamw, required=(),
+    name="adamw_update", oracle=_AdamW, right=adamw, required=(), reference=_reference_adamw,
+    # not course_lib's adam_update nor its Adam class (whose update_rule it is): the notebook
+    # hands adam_update out for this exercise, as reference_adam_update
+    forbidden=(_ReferenceAdamW, _AdamW, _adamw, _Adam, _adam),
     defaults={"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2},
     scenarios=ADAPTIVE,
     mistakes=(ignoring_decay(adam, "weight_decay is ignored: AdamW shrinks param first, "
@@ -238,7 +252,8 @@ ADAMW = Rule(
             "m, v from grad, param -= lr * m_hat / (sqrt(v_hat) + eps).")
 
 ADAMAX = Rule(
-    name="adamax_update", oracle=_Adamax, right=adamax, required=(),
+    name="adamax_update", oracle=_Adamax, right=adamax, required=(), reference=_reference_adamax,
+    forbidden=(_ReferenceAdamax, _Adamax, _adamax),
     defaults={"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
     scenarios=ADAPTIVE,
     mistakes=(ignoring_decay(adamax), adamax_eps_outside_the_max,

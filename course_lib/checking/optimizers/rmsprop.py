@@ -9,6 +9,10 @@ The mistakes below are that step with one slip each.
 """
 from numpy import sqrt as _sqrt
 from torch.optim import RMSprop as _RMSprop
+from torch.optim.rmsprop import rmsprop as _rmsprop
+
+from course_lib.optim import RMSprop as _ReferenceRMSprop
+from course_lib.optim import rmsprop_update as _reference
 
 from .._trusted import np
 from .rule import (
@@ -87,7 +91,8 @@ def rmsprop_decay_after(param, grad, state, hp):
 
 
 RMSPROP = Rule(
-    name="rmsprop_update", oracle=_RMSprop, right=rmsprop,
+    name="rmsprop_update", oracle=_RMSprop, right=rmsprop, reference=_reference,
+    forbidden=(_ReferenceRMSprop, _RMSprop, _rmsprop),
     defaults={"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}, required=(),
     scenarios=(DEFAULTS, TINY_GRADIENTS, Scenario(options={"alpha": 0.9}), EPS, DECAY,
                LR_HALVED, TWO),

@@ -8,10 +8,12 @@ written with the shared pieces below (`decayed`, `averaged`, `counted`), so that
 shows only its mistake. None of them decides what is right: the expected values always
 come from torch.
 """
-from builtins import bool, callable, dict, getattr, property, str, tuple, type
-from dataclasses import dataclass, field
+from builtins import bool, callable, dict, getattr, object, property, str, tuple, type
+from dataclasses import dataclass, field, replace
 
 from .._trusted import np
+from ..harness import exercise
+from .words import signature_words
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,12 @@ class Rule:
     `to_torch(hp)`), the rule in numpy (`right`, for the variants built from it),
     hyperparameters in signature order with torch's defaults, those without a default,
     the scenarios in the order they are checked, the wrong variants, and the formula the
-    student is reminded of when no variant explains a failure."""
+    student is reminded of when no variant explains a failure.
+
+    `reference` is the rule's course_lib twin (sgd_update also for momentum and Nesterov)
+    and `forbidden` what else the answer must not run — torch's optimizer class and its
+    functional form, course_lib's optimizer class —; with them the rule builds its
+    harness `exercise`, which changes param and state in place."""
     name: str
     oracle: type
     right: callable
@@ -66,8 +73,17 @@ class Rule:
     scenarios: tuple
     mistakes: tuple
     formula: str
+    reference: callable
+    forbidden: tuple
     to_torch: callable = dict
     stateful: bool = True
+    exercise: object = field(init=False)
+
+    def __post_init__(self):
+        declared = exercise(self.reference, forbidden=self.forbidden, mutates=("param", "state"))
+        object.__setattr__(self, "exercise", replace(
+            declared, name=self.name,
+            signature=signature_words(self.name, self.defaults, self.required)))
 
     @property
     def oracle_name(self):

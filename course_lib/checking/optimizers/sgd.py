@@ -8,6 +8,10 @@ torch's SGD step, for a gradient g = grad + weight_decay * param:
 The mistakes below are that step with one slip each.
 """
 from torch.optim import SGD as _SGD
+from torch.optim.sgd import sgd as _sgd
+
+from course_lib.optim import SGD as _ReferenceSGD
+from course_lib.optim import sgd_update as _reference
 
 from .._trusted import np
 from .rule import (
@@ -153,7 +157,7 @@ def ema_starting_at_g(param, grad, state, hp):
     if "velocity" in state:
         averaged(state, "velocity", grad, hp["beta"], 1 - hp["beta"])
     else:
-        state["velocity"] = grad
+        state["velocity"] = grad.copy()
     param -= hp["lr"] * state["velocity"]
 
 
@@ -183,8 +187,13 @@ def ema_bias_corrected(param, grad, state, hp):
 
 # ----------------------------------------------------------------------------------- rules
 
+# SGD in every form: course_lib's sgd_update (the reference of all four exercises) and SGD,
+# torch's SGD and its functional form
+FORBIDDEN = (_ReferenceSGD, _SGD, _sgd)
+
 SGD = Rule(
-    name="sgd_update", oracle=_SGD, right=sgd, stateful=False,
+    name="sgd_update", oracle=_SGD, right=sgd,
+    reference=_reference, forbidden=FORBIDDEN, stateful=False,
     defaults={"lr": 0.1, "weight_decay": 0.0}, required=("lr",),
     scenarios=(DEFAULTS, DECAY, TWO),
     mistakes=decay_slips(plain) + (sgd_uphill,),
@@ -192,6 +201,7 @@ SGD = Rule(
 
 MOMENTUM = Rule(
     name="momentum_update", oracle=_SGD, right=momentum,
+    reference=_reference, forbidden=FORBIDDEN,
     defaults={"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0},
     required=("lr", "momentum"),
     scenarios=(DEFAULTS, LR_HALVED, Scenario(options={"momentum": 0.5}),
@@ -205,6 +215,7 @@ MOMENTUM = Rule(
 
 NESTEROV = Rule(
     name="nesterov_update", oracle=_SGD, right=nesterov,
+    reference=_reference, forbidden=FORBIDDEN,
     defaults={"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0}, required=("lr", "momentum"),
     to_torch=lambda hp: {**hp, "nesterov": True},
     scenarios=(DEFAULTS, LR_HALVED, Scenario(options={"momentum": 0.5}), DECAY, TWO),
@@ -216,6 +227,7 @@ NESTEROV = Rule(
 
 EMA_MOMENTUM = Rule(
     name="ema_momentum_update", oracle=_SGD, right=ema,
+    reference=_reference, forbidden=FORBIDDEN,
     defaults={"lr": 0.1, "beta": 0.9}, required=("lr", "beta"),
     to_torch=lambda hp: {"lr": hp["lr"] * (1 - hp["beta"]), "momentum": hp["beta"]},
     scenarios=(DEFAULTS, LR_HALVED, Scenario(options={"beta": 0.5}), TWO),

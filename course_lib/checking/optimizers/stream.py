@@ -11,8 +11,8 @@ scenario where the student's differs from torch's too, — which mistake that is
 (`explain`). A variant that fits one scenario by coincidence is not blamed.
 """
 from builtins import (
-    Exception, KeyError, NotImplementedError, TypeError, ValueError, ZeroDivisionError, all,
-    enumerate, float, int, isinstance, len, list, object, range, str, tuple, type, zip,
+    KeyError, TypeError, ValueError, ZeroDivisionError, all, enumerate, float, int, isinstance,
+    len, list, object, range, str, tuple, zip,
 )
 from dataclasses import dataclass
 from inspect import signature as _signature
@@ -22,7 +22,8 @@ from numpy import minimum as _minimum
 from torch import from_numpy as _from_numpy
 
 from .._trusted import as_index, default_rng, isclose, np
-from ..failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of
+from ..failure import CheckFailure, DelegationFailure, fail, kind_of
+from ..harness import Answer
 from .rule import STEP_COUNT, TWO_PARAMETERS_HINT, variants
 from .words import (
     apart, arguments_words, call_words, name_of, ordinal, signature_words, value_words,
@@ -141,16 +142,13 @@ def _distance(first, second):
     return largest
 
 
-def _quiet_trajectory(update, stream):
-    """The student's params after each call of `stream`, or None if the function raises."""
+def _quiet_trajectory(update, name, stream):
+    """The student's params after each call of `stream`, or None if a call fails."""
     params = [values.copy() for values in stream.initial]
     states = [{} for _ in stream.shapes]
     trajectory = []
-    for k, j in stream.calls:
-        try:
-            update(params[j], stream.gradients[j][k].copy(), states[j],
-                   **stream.keyword_arguments(k))
-        except Exception:
+    for c, (_, j) in enumerate(stream.calls):
+        if not _ran(update, name, stream, c, params[j], states[j]):
             return None
         trajectory.append(params[j].astype(np.float64))
     return trajectory
@@ -165,14 +163,12 @@ def _reproduces(wrong, stream, recorded):
     return _distance(recorded, _numpy_trajectory(wrong, stream, len(recorded))) <= within
 
 
-def _keeps_state_elsewhere(update, stream):
+def _keeps_state_elsewhere(update, name, stream):
     """Whether two first steps from the same inputs, each with a fresh state dict, differ."""
     results = []
     for _ in range(2):
         param = stream.initial[0].copy()
-        try:
-            update(param, stream.gradients[0][0].copy(), {}, **stream.keyword_arguments(0))
-        except Exception:
+        if not _ran(update, name, stream, 0, param, {}):
             return False
         results.append(param)
     first, second = results
@@ -185,7 +181,7 @@ def explain(update, name, stream, recorded, others):
     formula. `others` are (stream, the student's trajectory) of the later scenarios where
     the student's is wrong too: a variant that reproduces those as well is preferred, and
     one that does not is named with the scenario it leaves unexplained."""
-    if _keeps_state_elsewhere(update, stream):
+    if _keeps_state_elsewhere(update, name, stream):
         return OUTSIDE_STATE_HINT
     if stream.scenario.two:
         return stream.scenario.hint
@@ -208,12 +204,12 @@ def explain(update, name, stream, recorded, others):
     return partial or stream.scenario.hint or stream.rule.formula
 
 
-def _also_wrong(update, streams):
+def _also_wrong(update, name, streams):
     """(stream, the student's trajectory) for each of `streams` where the student's function
     runs through and its params differ from torch's."""
     wrong = []
     for stream in streams:
-        trajectory = _quiet_trajectory(update, stream)
+        trajectory = _quiet_trajectory(update, name, stream)
         if trajectory is not None and not all(
                 _close(actual, wanted, stream)
                 for actual, wanted in zip(trajectory, stream.expected)):
@@ -275,34 +271,59 @@ def _fail_mismatch(update, name, stream, c, recorded, later):
     message = (f"{stream.call_words(name, k)}{_scenario_words(stream, ' ')}: "
                f"{_progress_words(stream, c)}: {where} is {got}, expected {want} (largest "
                f"difference {float(difference.max()):.2g}).")
-    fail(message, explain(update, name, stream, recorded, _also_wrong(update, later)))
+    fail(message, explain(update, name, stream, recorded, _also_wrong(update, name, later)))
 
 
-def _fail_raised(name, stream, error, c):
-    __tracebackhide__ = True
+def _advice(name, stream, c, error):
+    """The hint for the student's function raising `error` on call `c`, or None for the
+    harness's shared advice."""
     rule, two = stream.rule, stream.scenario.two
     k, j = stream.calls[c]
-    where = f"step {k + 1}" + (f" of the {ordinal(j)} parameter" if two else "")
-    message = (f"{stream.call_words(name, k)} raised {type(error).__name__}: {error} "
-               f"(on {where}{_scenario_words(stream, ', ')}).")
-    if isinstance(error, NotImplementedError):
-        hint = NOT_IMPLEMENTED
-    elif isinstance(error, TypeError) and "argument" in str(error):
-        hint = (f"the check passes hyperparameters by keyword; the signature is "
-                f"{signature_words(name, rule)}.")
-    elif two and (j == 1 or k > 0):
-        hint = TWO_PARAMETERS_HINT
-    elif isinstance(error, KeyError):
-        hint = ("state is an empty dict before a parameter's first step: create the buffers "
+    if isinstance(error, TypeError) and "argument" in str(error):
+        return (f"the check passes hyperparameters by keyword; the signature is "
+                f"{signature_words(name, rule.defaults, rule.required)}.")
+    if two and (j == 1 or k > 0):
+        return TWO_PARAMETERS_HINT
+    if isinstance(error, KeyError):
+        return ("state is an empty dict before a parameter's first step: create the buffers "
                 "then (`if not state:` or state.get(...)), and read them on later steps.")
-    elif isinstance(error, ZeroDivisionError) and "betas" in rule.defaults:
-        hint = f"t = 0 makes 1 - beta**t zero. {STEP_COUNT}"
-    elif isinstance(error, ValueError):
-        hint = ("grad and every buffer have the shape of param; build buffers with "
+    if isinstance(error, ZeroDivisionError) and "betas" in rule.defaults:
+        return f"t = 0 makes 1 - beta**t zero. {STEP_COUNT}"
+    if isinstance(error, ValueError):
+        return ("grad and every buffer have the shape of param; build buffers with "
                 "np.zeros_like(param).")
-    else:
-        hint = None
-    raise CheckFailure(message if hint is None else f"{message}\nHint: {hint}") from error
+    return None
+
+
+def _call_words(name, stream, c):
+    """'adam_update(param, grad, state, lr=0.05) on step 3 of the second parameter, ...'"""
+    k, j = stream.calls[c]
+    of = f" of the {ordinal(j)} parameter" if stream.scenario.two else ""
+    return f"{stream.call_words(name, k)} on step {k + 1}{of}{_scenario_words(stream, ', ')}"
+
+
+def _run(update, name, stream, c, param, state):
+    """The student's `update` on call `c` of `stream`, through the harness: on a copy of the
+    gradient, quietly, watched; a crash fails with the advice above."""
+    __tracebackhide__ = True
+    k, j = stream.calls[c]
+    answer = Answer(stream.rule.exercise, update,
+                    advice=lambda error: _advice(name, stream, c, error))
+    return answer.run(_call_words(name, stream, c), param, stream.gradients[j][k], state,
+                      **stream.keyword_arguments(k))
+
+
+def _ran(update, name, stream, c, param, state):
+    """Whether `_run` went through, for the runs that only diagnose; an answer caught
+    running its exercise's reference fails all the same."""
+    __tracebackhide__ = True
+    try:
+        _run(update, name, stream, c, param, state)
+    except DelegationFailure:
+        raise
+    except CheckFailure:
+        return False
+    return True
 
 
 def _fail_in_place(name, stream, result, k):
@@ -338,7 +359,7 @@ def _check_defaults(update, name, rule):
         if not same:
             fail(f"{name}'s default is {key}={default!r}, but {rule.oracle_name}'s is "
                  f"{key}={value_words(wanted)}.",
-                 f"use the signature {signature_words(name, rule)}.")
+                 f"use the signature {signature_words(name, rule.defaults, rule.required)}.")
 
 
 def _check_stream(update, name, stream, later):
@@ -348,28 +369,17 @@ def _check_stream(update, name, stream, later):
     states = [{} for _ in stream.shapes]
     recorded = []
     for c, (k, j) in enumerate(stream.calls):
-        grad = stream.gradients[j][k].copy()
         before = params[j].copy()
-        try:
-            result = update(params[j], grad, states[j], **stream.keyword_arguments(k))
-        except Exception as error:
-            _fail_raised(name, stream, error, c)
-        if not (grad == stream.gradients[j][k]).all():
-            fail(f"{stream.call_words(name, k)} changed its argument grad in place on step "
-                 f"{k + 1}{_scenario_words(stream, ', ')}.",
-                 "`grad += ...` or `grad *= ...` writes into the caller's gradient: compute a new "
-                 "array, g = grad + weight_decay * param.")
+        result = _run(update, name, stream, c, params[j], states[j])
         if (params[j] == before).all() and not (stream.expected[c] == torch_before[j]).all():
             _fail_in_place(name, stream, result, k)
         torch_before[j] = stream.expected[c]
         recorded.append(params[j].astype(np.float64))
         if not _close(recorded[-1], stream.expected[c], stream):
             # run on (without the checks above) to see which mistake the trajectory follows
-            for k_next, j_next in stream.calls[c + 1:]:
-                try:
-                    update(params[j_next], stream.gradients[j_next][k_next].copy(),
-                           states[j_next], **stream.keyword_arguments(k_next))
-                except Exception:
+            for c_next in range(c + 1, len(stream.calls)):
+                j_next = stream.calls[c_next][1]
+                if not _ran(update, name, stream, c_next, params[j_next], states[j_next]):
                     break
                 recorded.append(params[j_next].astype(np.float64))
             _fail_mismatch(update, name, stream, c, recorded, later)

@@ -23,9 +23,10 @@ def call_words(name, hp, keywords):
     return f"{name}(param, grad, state{arguments})"
 
 
-def signature_words(name, rule):
-    arguments = ", ".join(key if key in rule.required else f"{key}={value_words(value)}"
-                          for key, value in rule.defaults.items())
+def signature_words(name, defaults, required):
+    """'momentum_update(param, grad, state, *, lr, momentum, dampening=0)'."""
+    arguments = ", ".join(key if key in required else f"{key}={value_words(value)}"
+                          for key, value in defaults.items())
     return f"{name}(param, grad, state, *, {arguments})"
 
 

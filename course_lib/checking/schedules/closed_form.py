@@ -13,17 +13,25 @@ numbers in one setting (a rounding slip looks like "one step ahead" when step_si
 is not blamed for the answer.
 """
 from builtins import (
-    Exception, NotImplementedError, TypeError, ZeroDivisionError, bool, callable, dict, enumerate,
-    float, int, isinstance, len, list, object, range, str, tuple, type, zip,
+    Exception, TypeError, ZeroDivisionError, bool, callable, dict, enumerate, float, int,
+    isinstance, len, list, object, range, str, tuple, zip,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from torch import Tensor as _Tensor
+from torch.optim.lr_scheduler import LRScheduler as _TorchScheduler
+
+from course_lib.optim import LRScheduler as _ReferenceScheduler
 
 from .._trusted import isclose, np
-from ..failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, number
+from ..failure import CheckFailure, DelegationFailure, fail, kind_of, number
+from ..harness import Answer, exercise
 from ..optimizers.words import name_of
 from .oracle import torch_rates
+
+# Whatever else a schedule exercise forbids, no scheduler of torch's or course_lib's may
+# compute its rates: their base classes' methods (step, get_last_lr) run in any of them.
+SCHEDULERS = (_TorchScheduler, _ReferenceScheduler)
 
 RTOL = 1e-9  # torch chains its rates step by step; a closed form agrees to ~1e-15
 # a rate that should be exactly 0 (cosine annealing to eta_min=0) may come back as 1e-17
@@ -34,11 +42,17 @@ NEARLY_EQUAL = 1e-4  # relative difference below which a message shows 12 digits
 
 @dataclass(frozen=True)
 class Schedule:
-    """A closed-form schedule exercise. `scheduler(optimizer, settings)` builds torch's
-    twin from the hyperparameters with defaults filled in (`settings`), on an optimizer
-    whose lr is settings[scale]; `steps(settings)` is how many steps a scenario checks
-    unless it says; `torch_name` and `formula` may depend on the settings (callables)."""
+    """A closed-form schedule exercise: `name(variable, *, **defaults)`. `scheduler(optimizer,
+    settings)` builds torch's twin from the hyperparameters with defaults filled in
+    (`settings`), on an optimizer whose lr is settings[scale]; `steps(settings)` is how many
+    steps a scenario checks unless it says; `torch_name` and `formula` may depend on the
+    settings (callables). `reference` is course_lib's scheduler class of the same schedule;
+    it, `forbidden` (torch's) and every scheduler (SCHEDULERS) are what the answer must not
+    run, declared in the harness `exercise`."""
     name: str
+    variable: str
+    reference: object
+    forbidden: tuple
     defaults: dict
     scenarios: tuple
     scheduler: callable
@@ -49,6 +63,15 @@ class Schedule:
     start_words: str  # the rate at step 0, in words
     later_words: str  # what happens next, in words
     formula: object
+    exercise: object = field(init=False)
+
+    def __post_init__(self):
+        keywords = ", ".join(key if value is None else f"{key}={value!r}"
+                             for key, value in self.defaults.items())
+        declared = exercise(self.reference, forbidden=(*self.forbidden, *SCHEDULERS))
+        object.__setattr__(self, "exercise", replace(
+            declared, name=self.name, parameters=(self.variable, *self.defaults),
+            signature=f"{self.name}({self.variable}, *, {keywords})"))
 
     def options(self):
         return (*self.defaults, "steps")
@@ -78,16 +101,11 @@ class Run:
 
 # ------------------------------------------------------------------- the student's function
 
-def crashed(call, error):
-    """Fail for the student's function raising `error` in `call`, with the shared advice."""
-    __tracebackhide__ = True
-    if isinstance(error, NotImplementedError):
-        fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
-    message = f"{call} raised {type(error).__name__}: {error}"
+def advice(error):
+    """The hint for a schedule raising `error`, or None for the harness's shared advice."""
     if isinstance(error, ZeroDivisionError):
-        message += ("\nHint: a division by zero — which divisor can be 0 here (a phase of "
-                    "length 0, step 0)?")
-    raise CheckFailure(message) from error
+        return "a division by zero — which divisor can be 0 here (a phase of length 0, step 0)?"
+    return None
 
 
 def _as_rate(result, call):
@@ -114,18 +132,15 @@ def _as_rate(result, call):
     return rate
 
 
-def student_rates(function, name, run):
-    """The student's rates at steps 0 .. run.count - 1; a crash or a result that is not a
-    number fails."""
+def student_rates(function, name, schedule, run):
+    """The student's rates at steps 0 .. run.count - 1, through the harness; a crash or a
+    result that is not a number fails."""
     __tracebackhide__ = True
+    answer = Answer(schedule.exercise, function, advice=advice)
     rates = []
     for step in range(run.count):
         call = run.call_words(name, step)
-        try:
-            result = function(step, **dict(run.kwargs))
-        except Exception as error:
-            crashed(call, error)
-        rates.append(_as_rate(result, call))
+        rates.append(_as_rate(answer.run(call, step, **dict(run.kwargs)), call))
     return rates
 
 
@@ -139,22 +154,30 @@ def formula_rates(formula, run):
         except Exception:
             rates.append(float("inf"))
             continue
-        rates.append(float(result) if isinstance(result, (int, float, np.number))
-                     and not isinstance(result, bool) else float("nan"))
+        rates.append(_number_or_nan(result))
     return rates
 
 
-def quiet_rates(function, run):
+def _number_or_nan(result):
+    return (float(result) if isinstance(result, (int, float, np.number))
+            and not isinstance(result, bool) else float("nan"))
+
+
+def quiet_rates(function, name, schedule, run):
     """The student's rates in `run` as formula_rates gives them, or None if the function
-    raises there (a failure of its own, told when that run is checked)."""
+    fails there (a failure of its own, told when that run is checked); an answer caught
+    running what it must not fails all the same."""
+    __tracebackhide__ = True
+    answer = Answer(schedule.exercise, function)
     rates = []
     for step in range(run.count):
         try:
-            result = function(step, **dict(run.kwargs))
-        except Exception:
+            result = answer.run(run.call_words(name, step), step, **dict(run.kwargs))
+        except DelegationFailure:
+            raise
+        except CheckFailure:
             return None
-        rates.append(float(result) if isinstance(result, (int, float, np.number))
-                     and not isinstance(result, bool) else float("nan"))
+        rates.append(_number_or_nan(result))
     return rates
 
 
@@ -248,12 +271,12 @@ def likely_causes(candidates, count, student_in, expected_in, scale_in):
     return preferred or consistent
 
 
-def _causes(schedule, function, runs, student):
+def _causes(schedule, function, name, runs, student):
     """likely_causes among the schedule's mistakes and torch's rates shifted by a step, for
     runs[0], the run that failed; `student` holds the student's rates already computed."""
     def student_in(index):
         if index not in student:
-            student[index] = quiet_rates(function, runs[index])
+            student[index] = quiet_rates(function, name, schedule, runs[index])
         return student[index]
 
     def candidate(rates_of, explanation):
@@ -275,7 +298,7 @@ def _fail(schedule, function, name, runs, step, student):
     """runs[0] failed at `step`; student[0] holds the student's rates there."""
     __tracebackhide__ = True
     run, actual = runs[0], student[0]
-    causes = _causes(schedule, function, runs, student)
+    causes = _causes(schedule, function, name, runs, student)
     got, wanted = two_numbers(actual[step], run.expected[step])
     message = (f"{run.call_words(name, step)} returned {got}, torch's "
                f"{_resolved(schedule.torch_name, run.settings)} gives {wanted} "
@@ -302,7 +325,7 @@ def check(schedule, function, options):
     checked = [dict(options)] if options else list(schedule.scenarios)
     runs = [Run(schedule, scenario) for scenario in checked]
     for index, run in enumerate(runs):
-        actual = student_rates(function, name, run)
+        actual = student_rates(function, name, schedule, run)
         step = first_difference(actual, run.expected, run.scale)
         if step is not None:
             others = runs[:index] + runs[index + 1:]

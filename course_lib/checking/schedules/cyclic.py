@@ -11,6 +11,8 @@ from math import floor as _floor
 
 from torch.optim import lr_scheduler as _lr_scheduler
 
+from course_lib.optim import lr_scheduler as _reference
+
 from ..optimizers.rule import mistake
 from .closed_form import Schedule, check
 
@@ -148,7 +150,8 @@ def whole_rate_scaled_in(wrong_mode, explanation):
 
 
 CYCLIC_LR = Schedule(
-    name="cyclic_lr",
+    name="cyclic_lr", variable="step", reference=_reference.CyclicLR,
+    forbidden=(_lr_scheduler.CyclicLR,),
     defaults={"base_lr": None, "max_lr": None, "step_size_up": 2000, "step_size_down": None,
               "mode": "triangular", "gamma": 1.0},
     scenarios=({"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4},

@@ -11,6 +11,8 @@ from math import ceil as _ceil
 
 from torch.optim import lr_scheduler as _lr_scheduler
 
+from course_lib.optim import lr_scheduler as _reference
+
 from ..optimizers.rule import mistake
 from .closed_form import Schedule, check
 
@@ -66,7 +68,8 @@ def step_lr_decayed_from_the_start(epoch, *, base_lr, step_size, gamma=0.1):
 
 
 STEP_LR = Schedule(
-    name="step_lr", defaults={"base_lr": None, "step_size": None, "gamma": 0.1},
+    name="step_lr", variable="epoch", reference=_reference.StepLR,
+    forbidden=(_lr_scheduler.StepLR,), defaults={"base_lr": None, "step_size": None, "gamma": 0.1},
     scenarios=({"base_lr": 0.1, "step_size": 3},
                {"base_lr": 1.0, "step_size": 4, "gamma": 0.5},
                {"base_lr": 0.5, "step_size": 1, "gamma": 0.9}),
@@ -145,7 +148,8 @@ def _exponential_scheduler(optimizer, s):
 
 
 EXPONENTIAL_LR = Schedule(
-    name="exponential_lr",
+    name="exponential_lr", variable="epoch", reference=_reference.ExponentialLR,
+    forbidden=(_lr_scheduler.ExponentialLR, _lr_scheduler.StepLR, _reference.StepLR),
     defaults={"base_lr": None, "gamma": None, "decay_epochs": 1, "staircase": False},
     scenarios=({"base_lr": 0.1, "gamma": 0.9},
                {"base_lr": 1.0, "gamma": 0.5, "decay_epochs": 4},

@@ -13,6 +13,8 @@ from math import pi as _pi
 
 from torch.optim import lr_scheduler as _lr_scheduler
 
+from course_lib.optim import lr_scheduler as _reference
+
 from ..optimizers.rule import mistake
 from .closed_form import Schedule, check
 
@@ -147,7 +149,8 @@ def one_cycle_middle_phase_late(step, *, max_lr, total_steps, pct_start=0.3, div
 
 
 ONE_CYCLE_LR = Schedule(
-    name="one_cycle_lr",
+    name="one_cycle_lr", variable="step", reference=_reference.OneCycleLR,
+    forbidden=(_lr_scheduler.OneCycleLR,),
     defaults={"max_lr": None, "total_steps": None, "pct_start": 0.3, "div_factor": 25.0,
               "final_div_factor": 1e4, "three_phase": False},
     scenarios=({"max_lr": 0.1, "total_steps": 20},

@@ -8,21 +8,32 @@ cause is named only when its variant gives the student's rates in the scenario t
 and in every built-in scenario where they are wrong too.
 """
 from builtins import (
-    Exception, TypeError, bool, dict, enumerate, float, getattr, int, isinstance, len, list,
+    TypeError, bool, dict, enumerate, float, getattr, int, isinstance, len, list,
     object, range, super,
 )
+from dataclasses import replace
 from math import inf as _inf
 
 from torch import Tensor as _Tensor
+from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
+
+from course_lib.optim import ReduceLROnPlateau as _ReferencePlateau
 
 from .._trusted import np
-from ..failure import fail, kind_of, number
+from ..failure import CheckFailure, DelegationFailure, fail, kind_of, number
+from ..harness import Answer, exercise
 from ..optimizers.rule import mistake
 from ..optimizers.words import name_of
-from .closed_form import agree, crashed, first_difference, likely_causes, two_numbers
+from .closed_form import agree, first_difference, likely_causes, two_numbers
 from .oracle import torch_plateau_rates
 
-KEYWORDS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr")
+DEFAULTS = {"mode": "min", "factor": 0.1, "patience": 10, "threshold": 1e-4,
+            "threshold_mode": "rel", "cooldown": 0, "min_lr": 0.0}
+# The notebook imports course_lib's class as reference_ReduceLROnPlateau, for the cells that
+# train with it: the answer must not run it, nor torch's.
+PLATEAU = replace(exercise(_ReferencePlateau, forbidden=(_TorchPlateau,)), signature=(
+    "ReduceLROnPlateau(optimizer, " + ", ".join(f"{key}={value!r}" for key, value in DEFAULTS.items())
+    + ")"))
 
 _FLAT = [0.8] * 12
 SCENARIOS = (
@@ -249,40 +260,42 @@ def _rate(optimizer, described):
 
 
 def student_rates(ReduceLROnPlateau, name, scenario):
-    """optimizer.lr after each step of the student's class; a crash or an lr that is not a
-    number fails."""
+    """optimizer.lr after each step of the student's class, through the harness; a crash or
+    an lr that is not a number fails."""
     __tracebackhide__ = True
     kwargs, lr, metrics = scenario
     construction = _construction(name, scenario)
+    answer = Answer(PLATEAU, ReduceLROnPlateau)
     optimizer = _Optimizer(lr)
-    try:
-        scheduler = ReduceLROnPlateau(optimizer, **dict(kwargs))
-    except Exception as error:
-        crashed(construction, error)
+    scheduler = answer.run(construction, optimizer, **dict(kwargs))
     rates = []
     for index, value in enumerate(metrics):
-        try:
-            scheduler.step(value)
-        except Exception as error:
-            crashed(f"{construction}: step({value!r}) at epoch {index + 1}", error)
+        answer.method(f"{construction}: step({value!r}) at epoch {index + 1}", scheduler, "step",
+                      value)
         rates.append(_rate(optimizer, f"{construction}: after step({value!r}) (epoch {index + 1})"))
     return rates
 
 
-def quiet_rates(ReduceLROnPlateau, scenario):
+def quiet_rates(ReduceLROnPlateau, name, scenario):
     """The student's rates, nan for an lr that is not a number — for comparing with a
-    variant —, or None if the class raises (a failure of its own)."""
+    variant —, or None if the class fails (a failure of its own); an answer caught running
+    what it must not fails all the same."""
+    __tracebackhide__ = True
     kwargs, lr, metrics = scenario
+    construction = _construction(name, scenario)
+    answer = Answer(PLATEAU, ReduceLROnPlateau)
     optimizer = _Optimizer(lr)
     rates = []
     try:
-        scheduler = ReduceLROnPlateau(optimizer, **dict(kwargs))
+        scheduler = answer.run(construction, optimizer, **dict(kwargs))
         for value in metrics:
-            scheduler.step(value)
+            answer.method(f"{construction}: step({value!r})", scheduler, "step", value)
             rate = getattr(optimizer, "lr", None)
             rates.append(float(rate) if isinstance(rate, (int, float, np.number))
                          and not isinstance(rate, bool) else float("nan"))
-    except Exception:
+    except DelegationFailure:
+        raise
+    except CheckFailure:
         return None
     return rates
 
@@ -296,12 +309,12 @@ def _all_equal(values, value):
     return True
 
 
-def _causes(ReduceLROnPlateau, scenarios, student):
+def _causes(ReduceLROnPlateau, name, scenarios, student):
     """likely_causes among the variants, for scenarios[0], the scenario that failed;
     `student` holds the student's rates already computed, by index."""
     def student_in(index):
         if index not in student:
-            student[index] = quiet_rates(ReduceLROnPlateau, scenarios[index])
+            student[index] = quiet_rates(ReduceLROnPlateau, name, scenarios[index])
         return student[index]
 
     expected = {}
@@ -331,7 +344,7 @@ def _fail(ReduceLROnPlateau, name, scenarios, step, student, writes_lr):
                f"step({number(metrics[step])}) (epoch {step + 1}) optimizer.lr is {got}, torch's "
                f"ReduceLROnPlateau gives {wanted} "
                + ("(the epochs before match)." if step else "(already after the first step)."))
-    causes = _causes(ReduceLROnPlateau, scenarios, student)
+    causes = _causes(ReduceLROnPlateau, name, scenarios, student)
     if not causes and _all_equal(actual, lr) and not writes_lr:
         causes = ["optimizer.lr never changes — write the new rate into the optimizer, "
                   "self.optimizer.lr = new_lr, not only into an attribute of the scheduler."]
@@ -348,12 +361,12 @@ def check_reduce_lr_on_plateau(ReduceLROnPlateau, **options):
     (mode, factor, patience, threshold, threshold_mode, cooldown, min_lr), plus lr (initial
     rate, default 0.1) and metrics (a list of numbers); given any, only that scenario runs."""
     __tracebackhide__ = True
-    allowed = (*KEYWORDS, "lr", "metrics")
+    allowed = (*DEFAULTS, "lr", "metrics")
     unknown = [key for key in options if key not in allowed]
     if unknown:
         raise TypeError(f"unknown option(s) {unknown}; the options are {list(allowed)}")
     if options:
-        kwargs = {key: value for key, value in options.items() if key in KEYWORDS}
+        kwargs = {key: value for key, value in options.items() if key in DEFAULTS}
         scenarios = [(kwargs, float(options.get("lr", 0.1)),
                       list(options.get("metrics", SCENARIOS[0][2])))]
     else:

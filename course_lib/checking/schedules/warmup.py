@@ -11,6 +11,8 @@ from math import pi as _pi
 
 from torch.optim import lr_scheduler as _lr_scheduler
 
+from course_lib.optim import lr_scheduler as _reference
+
 from ..optimizers.rule import mistake
 from .closed_form import Schedule, check
 from .cosine import cosine
@@ -191,7 +193,9 @@ def _sequential(optimizer, s):
 
 
 WARMUP_COSINE_LR = Schedule(
-    name="warmup_cosine_lr",
+    name="warmup_cosine_lr", variable="step", reference=_reference.SequentialLR,
+    forbidden=(_lr_scheduler.SequentialLR, _lr_scheduler.LinearLR, _lr_scheduler.CosineAnnealingLR,
+               _reference.LinearLR, _reference.CosineAnnealingLR),
     defaults={"base_lr": None, "warmup_steps": None, "total_steps": None, "start_factor": 0.1,
               "eta_min": 0.0},
     scenarios=({"base_lr": 0.1, "warmup_steps": 5, "total_steps": 20},

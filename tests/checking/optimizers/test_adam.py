@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.optimizers import check_adam_update, check_adamax_update, check_adamw_update
 from tests.checking.failures import assert_fails_with, named
 from tests.checking.optimizers.answers import adam_update
@@ -111,7 +112,7 @@ WRONG_ANSWERS = [
         "Is the bias correction using t = 1, 2, 3, ...? state['step'] must count this parameter's updates, "
         "starting at 1 on the first."]),
     (check_adam_update, adam_counting_in_python_floats, "adam_update", [
-        "adam_update(param, grad, state) raised ZeroDivisionError: float division by zero (on step 1).",
+        "adam_update(param, grad, state) on step 1 raised ZeroDivisionError: float division by zero\n",
         "Hint: t = 0 makes 1 - beta**t zero."]),
     (check_adam_update, adam_with(t_start=1), "adam_update", ["Hint: the first step used t = 2."]),
     (check_adam_update, adam_with(stuck=True, t_start=1), "adam_update", [
@@ -134,11 +135,11 @@ WRONG_ANSWERS = [
         "Hint: use the signature adam_update(param, grad, state, *, lr=0.001, betas=(0.9, 0.999), eps=1e-08, "
         "weight_decay=0)."]),
     (check_adam_update, adam_without_defaults, "adam_update", [
-        "adam_update(param, grad, state) raised TypeError", "missing 4 required keyword-only arguments",
+        "adam_update(param, grad, state) on step 1 raised TypeError", "missing 4 required keyword-only arguments",
         "Hint: the check passes hyperparameters by keyword; the signature is adam_update(param, grad, state, *, "
         "lr=0.001"]),
     (check_adam_update, adam_reading_missing_keys, "adam_update", [
-        "adam_update(param, grad, state) raised KeyError: 'exp_avg' (on step 1).",
+        "adam_update(param, grad, state) on step 1 raised KeyError: 'exp_avg'\n",
         "Hint: state is an empty dict before a parameter's first step"]),
 ]
 
@@ -157,3 +158,24 @@ def test_wrong_answers_fail_with_the_reason(check, function, name, parts):
 ])
 def test_mistakes_are_named_for_any_shape_and_float32(check, function, name, hint, shape, dtype):
     assert_fails_with(check, named(name, function), [hint], shape=shape, dtype=dtype)
+
+
+def test_adamw_may_run_the_handed_out_adam_update():
+    """The notebook hands course_lib's adam_update out for AdamW, as reference_adam_update."""
+    from course_lib.optim import adam_update as reference_adam_update
+
+    def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        param *= 1 - lr * weight_decay
+        reference_adam_update(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
+
+    check_adamw_update(adamw_update)
+
+
+def test_adam_may_not_run_the_reference_of_adamw_nor_torchs_adam():
+    from course_lib.optim import adamw_update as reference_adamw_update
+
+    def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        reference_adamw_update(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
+
+    with pytest.raises(DelegationFailure, match="adam_update\\(param, grad, state\\) on step 1 called course_lib"):
+        check_adam_update(adam_update)

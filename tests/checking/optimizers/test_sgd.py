@@ -103,3 +103,20 @@ def test_wrong_answers_fail_with_the_reason(check, function, name, parts):
 def test_mistakes_are_named_for_any_shape_and_float32(shape, dtype):
     assert_fails_with(check_momentum_update, named("momentum_update", momentum_with_lr_in_velocity),
                       ["Hint: that is the classic form v = momentum * v + lr * g"], shape=shape, dtype=dtype)
+
+
+def momentum_keeping_the_first_gradient(param, grad, state, *, lr, momentum, dampening=0.0, weight_decay=0.0):
+    """The buffer IS the first gradient, then updated in place: the caller's gradient changes."""
+    if "momentum_buffer" not in state:
+        state["momentum_buffer"] = grad
+    else:
+        buffer = state["momentum_buffer"]
+        buffer *= momentum
+        buffer += (1 - dampening) * grad
+    param -= lr * state["momentum_buffer"]
+
+
+def test_a_buffer_that_is_the_callers_gradient_is_caught():
+    assert_fails_with(check_momentum_update, named("momentum_update", momentum_keeping_the_first_gradient), [
+        "momentum_update(param, grad, state, lr=0.1, momentum=0.9) on step 1 keeps its argument grad itself (or a "
+        "view of it) in state['momentum_buffer']", "Store a copy: state['momentum_buffer'] = grad.copy()."])

@@ -11,7 +11,7 @@ def test_values_read_as_typed():
 def test_calls_show_the_keywords_passed_and_signatures_the_defaults():
     assert call_words("momentum_update", {"lr": 0.1, "momentum": 0.9, "dampening": 0.0}, ["lr", "momentum"]) == (
         "momentum_update(param, grad, state, lr=0.1, momentum=0.9)")
-    assert signature_words("momentum_update", MOMENTUM) == (
+    assert signature_words("momentum_update", MOMENTUM.defaults, MOMENTUM.required) == (
         "momentum_update(param, grad, state, *, lr, momentum, dampening=0, weight_decay=0)")
 
 
