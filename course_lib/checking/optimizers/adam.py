@@ -258,7 +258,8 @@ ADAMAX = Rule(
     scenarios=ADAPTIVE,
     mistakes=(ignoring_decay(adamax), adamax_eps_outside_the_max,
               adamax_without_correction, adamax_correcting_u, adamax_without_abs,
-              adamax_without_beta2, adamax_decoupled, *miscounting(adamax_at), swapping_betas(adamax)),
+              adamax_without_beta2, adamax_decoupled, *miscounting(adamax_at),
+              swapping_betas(adamax)),
     formula="g = grad + weight_decay * param; m = beta1 * m + (1 - beta1) * g; exp_inf = "
             "maximum(beta2 * exp_inf, |g| + eps); param -= lr / (1 - beta1**t) * m / "
             "exp_inf.")

@@ -101,7 +101,8 @@ def cosine_of_whole_periods(epoch, *, base_lr, T_max, eta_min=0.0):
 
 COSINE_ANNEALING_LR = Schedule(
     name="cosine_annealing_lr", variable="epoch", reference=_reference.CosineAnnealingLR,
-    forbidden=(_lr_scheduler.CosineAnnealingLR,), defaults={"base_lr": None, "T_max": None, "eta_min": 0.0},
+    forbidden=(_lr_scheduler.CosineAnnealingLR,),
+    defaults={"base_lr": None, "T_max": None, "eta_min": 0.0},
     scenarios=({"base_lr": 0.1, "T_max": 10},
                {"base_lr": 0.1, "T_max": 10, "eta_min": 0.001},
                {"base_lr": 1.0, "T_max": 7, "eta_min": 0.2},

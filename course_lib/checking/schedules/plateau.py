@@ -31,9 +31,9 @@ DEFAULTS = {"mode": "min", "factor": 0.1, "patience": 10, "threshold": 1e-4,
             "threshold_mode": "rel", "cooldown": 0, "min_lr": 0.0}
 # The notebook imports course_lib's class as reference_ReduceLROnPlateau, for the cells that
 # train with it: the answer must not run it, nor torch's.
-PLATEAU = replace(exercise(_ReferencePlateau, forbidden=(_TorchPlateau,)), signature=(
-    "ReduceLROnPlateau(optimizer, " + ", ".join(f"{key}={value!r}" for key, value in DEFAULTS.items())
-    + ")"))
+PLATEAU = replace(exercise(_ReferencePlateau, forbidden=(_TorchPlateau,)), signature="".join((
+    "ReduceLROnPlateau(optimizer, ",
+    ", ".join(f"{key}={value!r}" for key, value in DEFAULTS.items()), ")")))
 
 _FLAT = [0.8] * 12
 SCENARIOS = (
@@ -357,9 +357,10 @@ def check_reduce_lr_on_plateau(ReduceLROnPlateau, **options):
     """Build `ReduceLROnPlateau(optimizer, **keywords)` on an object with an `lr` attribute,
     call step(metric) for each metric of a stream and compare optimizer.lr after every step
     with torch's ReduceLROnPlateau. Scenarios: patience and factor, the defaults, relative and
-    absolute thresholds, mode="max", cooldown, min_lr, a noisy stream. Options: the constructor's keywords
-    (mode, factor, patience, threshold, threshold_mode, cooldown, min_lr), plus lr (initial
-    rate, default 0.1) and metrics (a list of numbers); given any, only that scenario runs."""
+    absolute thresholds, mode="max", cooldown, min_lr, a noisy stream. Options: the
+    constructor's keywords (mode, factor, patience, threshold, threshold_mode, cooldown,
+    min_lr), plus lr (initial rate, default 0.1) and metrics (a list of numbers); given any,
+    only that scenario runs."""
     __tracebackhide__ = True
     allowed = (*DEFAULTS, "lr", "metrics")
     unknown = [key for key in options if key not in allowed]

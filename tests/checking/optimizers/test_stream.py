@@ -10,7 +10,7 @@ from course_lib.checking.optimizers import (
     RULES, check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
 )
-from tests.checking.failures import assert_fails_with, failure_message, named
+from tests.checking.failures import assert_fails_with, counting, failure_message, named
 from tests.checking.optimizers.answers import (
     CHECKS, adam_update, adamax_update, adamw_update, ema_momentum_update, ema_momentum_update_as_torch,
     momentum_update, nesterov_update, rmsprop_update, sgd_update,
@@ -216,15 +216,6 @@ def test_a_cause_that_reproduces_every_scenario_is_named_plainly():
 
 
 # ---------------------------------------------------------- calls of the student's function
-
-def counting(update):
-    def counted(*args, **kwargs):
-        counted.calls += 1
-        return update(*args, **kwargs)
-    counted.calls = 0
-    counted.__name__ = update.__name__
-    return counted
-
 
 @pytest.mark.parametrize("check, update", CHECKS)
 def test_a_right_answer_is_called_once_per_step_and_parameter(check, update):

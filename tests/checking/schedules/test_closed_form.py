@@ -20,7 +20,7 @@ from course_lib.checking.schedules.cyclic import CYCLIC_LR
 from course_lib.checking.schedules.decay import EXPONENTIAL_LR, STEP_LR
 from course_lib.checking.schedules.one_cycle import ONE_CYCLE_LR
 from course_lib.checking.schedules.warmup import WARMUP_COSINE_LR
-from tests.checking.failures import assert_fails_with, failure_message, named
+from tests.checking.failures import assert_fails_with, counting, failure_message, named
 from tests.checking.schedules.answers import (
     ReduceLROnPlateau, cosine_annealing_lr, cyclic_lr, exponential_lr, one_cycle_lr, run_every_check, step_lr,
     warmup_cosine_lr,
@@ -225,15 +225,6 @@ def test_nothing_reaches_stderr_nor_warns():
 
 
 # ---------------------------------------------------------- calls of the student's function
-
-def counting(function):
-    def counted(*args, **kwargs):
-        counted.calls += 1
-        return function(*args, **kwargs)
-    counted.calls = 0
-    counted.__name__ = function.__name__
-    return counted
-
 
 @pytest.mark.parametrize("name", SCHEDULES)
 def test_a_right_answer_is_called_once_per_step_of_each_scenario(name):
