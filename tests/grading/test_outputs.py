@@ -3,10 +3,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_lib.grading.course import SOURCE_DIRECTORY, source_assignments
-from course_lib.grading.outputs import fragile_numbers
+from course_lib.grading.outputs import fragile_numbers, placeholders, unsupported_figures
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,3 +62,39 @@ def test_solution_notebooks_print_nothing_that_depends_on_the_machine(assignment
     assert not fragile, "\n".join(
         f"cell {found.cell} prints {found.text} ({found.reason}): print a rounded figure or "
         f"course_lib.comparison.agreement(...), or tag the cell nbval-ignore-output" for found in fragile)
+
+
+def model_answer(text):
+    cell = new_markdown_cell(f"**Written answer.** Explain.\n\n### BEGIN SOLUTION\n{text}\n### END SOLUTION")
+    cell.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "written", "points": 2,
+                                 "schema_version": 3, "locked": False, "task": False}
+    return cell
+
+
+def figures(answer, printed="validation accuracy 97.31%, 0.452 s per epoch\n", source="print(...)"):
+    notebook = new_notebook(cells=[printing(printed, source=source), model_answer(answer)])
+    return [found.text for found in unsupported_figures(notebook)]
+
+
+def test_a_model_answer_may_quote_printed_figures_at_any_coarser_precision():
+    assert figures("Adam reached 97.3 % (97.31 % exactly) in 0.45 s per epoch, about 97 %.") == []
+
+
+def test_a_figure_the_outputs_do_not_show_is_named():
+    assert figures("Adam reached 97.4 %, 1.3 s per epoch.") == ["97.4", "1.3"]
+
+
+def test_figures_the_code_spells_out_and_formulas_are_not_outputs_but_fine():
+    assert figures("With `lr=0.05` and $\\eta = 0.92$ for 20 epochs.", source="epochs = 20") == []
+
+
+def test_the_question_itself_is_not_a_model_answer():
+    notebook = new_notebook(cells=[printing("1.0\n"), model_answer("1.0")])
+    notebook.cells[1].source = "Compare epochs 3 and 17.\n\n" + notebook.cells[1].source
+    assert unsupported_figures(notebook) == []
+
+
+def test_a_placeholder_left_in_prose_or_an_answer_is_found():
+    notebook = new_notebook(cells=[new_markdown_cell("The gap shrank. [Numbers from the table.]"),
+                                   new_markdown_cell("See [the table](#results) and [1].")])
+    assert placeholders(notebook) == [(0, "[Numbers from the table.]")]
