@@ -20,7 +20,7 @@ silenced (nbgrader counts stderr as a failure).
 """
 from builtins import (
     Exception, IndexError, NotImplementedError, RuntimeError, ValueError, enumerate, float,
-    getattr, int, isinstance, len, max, min, str, tuple, type, zip,
+    getattr, int, isinstance, len, list, max, min, str, tuple, type, zip,
 )
 from types import SimpleNamespace
 from warnings import catch_warnings as _catch_warnings
@@ -33,13 +33,12 @@ from torch import from_numpy as _from_numpy
 from torch import uint8 as _torch_uint8
 from torch.nn.functional import one_hot as _one_hot
 
-from ._trusted import default_rng, np
+from ._trusted import default_rng, isclose, np
 from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, unpacked
 from .values import check_array
 
 TOLERANCES = {_torch_float32: (1e-6, 1e-6), _torch_float64: (1e-12, 1e-12)}
 _NUMPY_DTYPES = {_torch_float32: np.float32, _torch_float64: np.float64}
-
 
 
 # ------------------------------------------------------------------ running the student's code
@@ -149,14 +148,21 @@ def _two_tensors(context, result):
     return unpacked(f"{context}: it returned", result, 2, "a tuple of two tensors (mixed_inputs, soft_targets)")
 
 
-def _soft_target_problem(context, soft_targets, targets, num_classes, dtype):
-    """Fail with the cause for soft targets of the shape or dtype of a known mistake."""
+def _soft_target_problem(context, soft_targets, targets, lam, permutation, num_classes, dtype):
+    """Fail with the cause for soft targets of the shape or dtype of a known mistake, the
+    cause named only when that mistake reproduces their values."""
     __tracebackhide__ = True
     if not isinstance(soft_targets, _Tensor):
         return
     n = len(targets)
     shape = tuple(soft_targets.shape)
-    if shape == (n,):
+    values = soft_targets.detach().double().numpy() if soft_targets.is_floating_point() else None
+    rtol, atol = TOLERANCES[dtype]
+
+    def reproduces(wrong):
+        return values is not None and isclose(values, wrong, rtol=rtol, atol=atol).all()
+
+    if shape == (n,) and reproduces(lam * targets + (1 - lam) * targets[permutation]):
         fail(f"{context}: soft_targets has shape ({n},) but should have shape ({n}, "
              f"{num_classes}): the class indices are mixed, lam * targets + (1 - lam) * "
              f"targets[permutation], which gives a class between the two (a 2.6 mixes 'a bit "
@@ -164,10 +170,12 @@ def _soft_target_problem(context, soft_targets, targets, num_classes, dtype):
              f"num_classes).")
     highest = int(targets.max()) + 1
     if shape == (n, highest) and highest != num_classes:
-        fail(f"{context}: soft_targets has shape {shape} but should have shape ({n}, "
-             f"{num_classes}): num_classes is ignored — F.one_hot(targets) makes only as many "
-             f"columns as the largest target + 1 ({highest} here); pass num_classes, "
-             f"F.one_hot(targets, num_classes).")
+        one_hot = _one_hot(_from_numpy(targets), highest).numpy().astype(np.float64)
+        if reproduces(lam * one_hot + (1 - lam) * one_hot[permutation]):
+            fail(f"{context}: soft_targets has shape {shape} but should have shape ({n}, "
+                 f"{num_classes}): num_classes is ignored — F.one_hot(targets) makes only as "
+                 f"many columns as the largest target + 1 ({highest} here); pass num_classes, "
+                 f"F.one_hot(targets, num_classes).")
     if shape == (n, num_classes) and not soft_targets.is_floating_point():
         fail(f"{context}: soft_targets has dtype {soft_targets.dtype}, but soft targets are "
              f"fractions such as 0.7 and 0.3, of the inputs' dtype {dtype}: F.one_hot gives "
@@ -221,7 +229,8 @@ def check_mixup_batch(mixup_batch, *, seed=0, shape=(6, 5), lam=None, num_classe
         _compare(context, "mixed_inputs", result[0], _from_numpy(expected[0]),
                  dtype=scenario.dtype, known_mistakes=mistakes["mixed_inputs"],
                  hint="mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation].")
-        _soft_target_problem(context, result[1], targets, num_classes, scenario.dtype)
+        _soft_target_problem(context, result[1], targets, lam_, permutation, num_classes,
+                             scenario.dtype)
         _compare(context, "soft_targets", result[1], _from_numpy(expected[1]),
                  dtype=scenario.dtype, known_mistakes=mistakes["soft_targets"],
                  hint="soft_targets = lam * one_hot + (1 - lam) * one_hot[permutation], with "
