@@ -145,6 +145,15 @@ def float32_last(scenarios, shape, dtype, **settings):
     return scenarios
 
 
+def eps_scenarios(shape, dtype, eps):
+    """The scenarios of a check that takes eps: the common ones, then one that passes
+    eps=0.1 by keyword unless the test passes its own `eps` to every call, float32 last."""
+    scenarios = common_scenarios(shape, dtype, eps=eps)
+    if eps is None:
+        scenarios.append(scenario("", shape, eps=SCENARIO_EPS, dtype=dtype))
+    return float32_last(scenarios, shape, dtype, eps=eps)
+
+
 def columns(rng, scenario):
     """Input [N, C] whose columns differ in mean and spread, in the scenario's dtype."""
     n, c = scenario.shape
@@ -264,11 +273,8 @@ def check_batch_norm_forward(batch_norm_forward, *, seed=0, shape=(6, 4), eps=No
     crash_hint = ("input is [N, C], weight and bias [C]: the mean and variance of each column, "
                   "input.mean(axis=0) and input.var(axis=0), have shape [C] and broadcast "
                   "against input.")
-    scenarios = [scenario("weight = 1 and bias = 0", shape, unit=True, eps=eps, dtype=dtype)]
-    scenarios += common_scenarios(shape, dtype, eps=eps)
-    if eps is None:
-        scenarios.append(scenario("", shape, eps=SCENARIO_EPS, dtype=dtype))
-    float32_last(scenarios, shape, dtype, eps=eps)
+    scenarios = [scenario("weight = 1 and bias = 0", shape, unit=True, eps=eps, dtype=dtype),
+                 *eps_scenarios(shape, dtype, eps)]
     for index, current in enumerate(scenarios):
         rng = default_rng((int(seed), index))
         x = columns(rng, current)

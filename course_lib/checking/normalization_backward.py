@@ -23,8 +23,8 @@ from torch.autograd import grad as _autograd_grad
 from ._trusted import default_rng, isclose, np
 from .failure import fail, unpacked
 from .normalization import (
-    DEFAULT_EPS, SCENARIO_EPS, TOLERANCES, columns, common_scenarios, compare, float32_last,
-    float64, name_of, nan_in_constant_column, run, scenario, statistics, validated, words,
+    DEFAULT_EPS, TOLERANCES, columns, compare, eps_scenarios, float64, name_of,
+    nan_in_constant_column, run, statistics, validated, words,
 )
 
 NAMES = ("grad_input", "grad_weight", "grad_bias")
@@ -141,11 +141,7 @@ def check_batch_norm_backward(batch_norm_backward, *, seed=0, shape=(6, 4), eps=
     name = name_of(batch_norm_backward, "batch_norm_backward")
     crash_hint = ("grad_output and input are [N, C], weight [C]; sums over the batch (axis=0) "
                   "have shape [C] and broadcast against [N, C].")
-    scenarios = common_scenarios(shape, dtype, eps=eps)
-    if eps is None:
-        scenarios.append(scenario("", shape, eps=SCENARIO_EPS, dtype=dtype))
-    float32_last(scenarios, shape, dtype, eps=eps)
-    for index, current in enumerate(scenarios):
+    for index, current in enumerate(eps_scenarios(shape, dtype, eps)):
         rng = default_rng((int(seed), index))
         x = columns(rng, current)
         n, c = current.shape
