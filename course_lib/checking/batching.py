@@ -6,7 +6,7 @@ the same for a generator of (X_batch, y_batch) pairs; `check_epoch_batches` chec
 epoch's batches that are already at hand.
 """
 import itertools
-from builtins import all, enumerate, hasattr, isinstance, len, zip
+from builtins import all, divmod, enumerate, hasattr, int, isinstance, len, list, next, tuple, zip
 
 import torch
 

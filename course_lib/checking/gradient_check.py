@@ -5,7 +5,7 @@ whose finite differences are all known in closed form, so that a wrong answer ca
 matched with the difference it actually computes: forward instead of central, 2·eps
 forgotten, a fixed step instead of eps.
 """
-from builtins import float, isinstance, tuple
+from builtins import float, int, isinstance, list, tuple
 
 from ._trusted import as_index, default_rng, isclose, np
 from .failure import fail, listing, number

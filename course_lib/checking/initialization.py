@@ -8,7 +8,7 @@ Bounds are 5 standard errors of each sample statistic: a right answer fails one 
 18 tests by chance about once in 100,000 seeds, and a small tensor is only checked loosely.
 """
 import math
-from builtins import abs, all, dict, float, int, isinstance, len, sorted, str, tuple
+from builtins import AttributeError, ValueError, abs, all, dict, float, int, isinstance, len, sorted, str, tuple
 
 import torch
 

@@ -5,7 +5,7 @@ Each runs the student's function on a tiny float64 model whose optimizer records
 """
 import copy
 import time
-from builtins import all, any, enumerate, hasattr, isinstance, len, sum, zip
+from builtins import all, any, bool, enumerate, float, hasattr, int, isinstance, len, list, sum, super, zip
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
