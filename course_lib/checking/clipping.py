@@ -9,12 +9,15 @@ clipping factors reproduce the arrays the answer left (each array clipped by its
 total_norm summed or without its square root, small gradients scaled up, ...) or the value it
 returned (the norm after clipping, the factor, ...); otherwise what differs.
 
-Tamper-proofing as in the rest of the package: numpy, torch and the builtins are bound at
-import, the gradients come from a local generator, and torch's clip_grad_norm_ runs with the
-torch functions it looks up put back as they were at import.
+The student's function runs through the harness, which hands it the list itself (it is
+meant to scale its arrays in place), under the delegation watch: the answer must not run
+course_lib's clip_grad_norm_ nor torch's (clip_grad_norm_, get_total_norm,
+clip_grads_with_norm_). Tamper-proofing as in the rest of the package: numpy, torch and the
+builtins are bound at import, the gradients come from a local generator, and torch's
+clip_grad_norm_ runs with the torch functions it looks up put back as they were at import.
 """
 import warnings
-from builtins import Exception, all, bool, enumerate, float, int, isinstance, len, list, tuple, zip
+from builtins import all, bool, enumerate, float, int, isinstance, len, list, tuple, zip
 from math import sqrt as _math_sqrt
 
 import torch
@@ -22,9 +25,11 @@ from numpy import sqrt as _sqrt
 from torch import from_numpy as _from_numpy
 from torch.nn.utils import clip_grad_norm_ as _torch_clip_grad_norm_
 
-from ._running import name_of, quietly, run
+from course_lib.scratch import regularization as _scratch
+
 from ._trusted import at_import, default_rng, isclose, np, pristine
-from .failure import CheckFailure, fail, kind_of, listing, number
+from .failure import CheckFailure, DelegationFailure, fail, kind_of, listing, number
+from .harness import Answer, exercise
 from .values import check_array, check_scalar
 
 RTOL = {"float64": 1e-9, "float32": 1e-5}
@@ -33,7 +38,22 @@ RTOL = {"float64": 1e-9, "float32": 1e-5}
 _PRISTINE = (at_import(torch, ("clamp", "stack", "no_grad", "_foreach_norm", "_foreach_mul_"))
              + at_import(torch.linalg, ("vector_norm",)))
 
-SIGNATURE = "clip_grad_norm_(grads, max_norm)"
+
+
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib's reference, scratch.clip_grad_norm_, also takes torch's norm_type and
+    error_if_nonfinite."""
+
+    def clip_grad_norm_(grads, max_norm):
+        """Scale the arrays of the list grads in place; return their total norm."""
+
+
+CLIP_GRAD_NORM = exercise(_Notebook.clip_grad_norm_, mutates=("grads",), forbidden=(
+    _scratch.clip_grad_norm_, torch.nn.utils.clip_grad_norm_,
+    # defined under private names, which their public ones wrap
+    ("torch.nn.utils.get_total_norm", torch.nn.utils.get_total_norm),
+    ("torch.nn.utils.clip_grads_with_norm_", torch.nn.utils.clip_grads_with_norm_)))
 SCENARIOS = [  # shapes, scale of each array, max_norm
     ([(3, 4)], [1.5], 1.0),
     ([(4, 3), (4,)], [1.5, 0.3], 1.0),
@@ -150,16 +170,17 @@ def _check_clipped_arrays(call, arrays, originals, max_norm, total, expected, rt
             raise CheckFailure(f"{call}, after the call: {failure.message}") from None
 
 
-def _scales_up_to_max_norm(clip_grad_norm_, originals, max_norm, total):
+def _scales_up_to_max_norm(answer, call, originals, max_norm, total):
     """Whether the student's function scales gradients of half the limit's norm up to the
     limit, as min(1, ...) written as max(1, ...) does."""
     half = max_norm / 2
     arrays = [grad * (half / total) for grad in originals]
     before = [array.copy() for array in arrays]
     try:
-        with quietly():
-            clip_grad_norm_(list(arrays), max_norm)
-    except Exception:  # a crash here only means no evidence for this mistake
+        answer.run(f"{call}, on gradients of half that norm,", list(arrays), max_norm)
+    except DelegationFailure:
+        raise
+    except CheckFailure:  # a crash here only means no evidence for this mistake
         return False
     for factor in (max_norm / half, max_norm / (half + 1e-6)):
         if _all_close(arrays, [factor * array for array in before], 1e-6, 1e-12):
@@ -175,13 +196,12 @@ def _any_replaced(grads, arrays):
     return False
 
 
-def _check_unchanged_above_the_limit(clip_grad_norm_, call, arrays, originals, max_norm, total,
-                                     result):
+def _check_unchanged_above_the_limit(answer, call, arrays, originals, max_norm, total, result):
     __tracebackhide__ = True
     unchanged = all(bool((array == original).all()) for array, original in zip(arrays, originals))
     if not unchanged or total <= max_norm:
         return
-    if _scales_up_to_max_norm(clip_grad_norm_, originals, max_norm, total):
+    if _scales_up_to_max_norm(answer, call, originals, max_norm, total):
         fail(f"{call} left grads unchanged although their total norm {number(total)} is "
              f"above max_norm, and scales gradients below the limit up to max_norm: the factor "
              f"is max(1, ...) instead of min(1, max_norm / (total_norm + 1e-6)).")
@@ -221,21 +241,21 @@ def check_clip_grad_norm(clip_grad_norm_, *, seed=0, max_norm=None, shapes=None,
     given any of these three, only that scenario runs.
     """
     __tracebackhide__ = True
-    name = name_of(clip_grad_norm_, "clip_grad_norm_")
+    answer = Answer(CLIP_GRAD_NORM, clip_grad_norm_)
     for originals, scenario_max_norm in _scenarios(seed, max_norm, shapes, scale, dtype):
         rtol = RTOL[originals[0].dtype.name]
-        call = (f"{name}(grads, {number(scenario_max_norm)}) with grads a list of arrays of "
-                f"shapes {listing([tuple(grad.shape) for grad in originals])}")
+        call = (f"{CLIP_GRAD_NORM.name}(grads, {number(scenario_max_norm)}) with grads a list of "
+                f"arrays of shapes {listing([tuple(grad.shape) for grad in originals])}")
         total, expected = _torch_clip(originals, scenario_max_norm)
         arrays = [grad.copy() for grad in originals]
         grads = list(arrays)
-        result = run(clip_grad_norm_, call, SIGNATURE, grads, scenario_max_norm)
+        result = answer.run(call, grads, scenario_max_norm)
         if len(grads) != len(arrays) or _any_replaced(grads, arrays):
             fail(f"{call} replaced the arrays in the list grads (grads[i] = ...) instead of "
                  f"scaling them: the caller's arrays, e.g. the values of a dict of gradients, "
                  f"are left as they were. Scale each array in place, g *= factor.")
-        _check_unchanged_above_the_limit(clip_grad_norm_, call, arrays, originals,
-                                         scenario_max_norm, total, result)
+        _check_unchanged_above_the_limit(answer, call, arrays, originals, scenario_max_norm, total,
+                                         result)
         for index, array in enumerate(arrays):
             if not np.isfinite(array).all():
                 fail(f"{call} put nan or inf into grads[{index}]"

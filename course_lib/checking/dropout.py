@@ -12,15 +12,20 @@ training=False; p=0; p=1; a float32 input with p=0.3.
 A cause is named only when it reproduces the answer: the kept entries' factor is measured,
 and "p is the probability of keeping" is said only when the answer's mask is exactly the one
 `generator.random(input.shape) < p` draws from a generator in the same state; otherwise the
-message says how the fraction of zeros or the values differ. Tamper-proofing as in the rest
-of the package: numpy, torch and the builtins are bound at import, the input and the
-generators are made here, torch's dropout runs inside fork_rng (the student's torch state is
-kept), and the student's function gets a copy of the input and fails if it changes it.
+message says how the fraction of zeros or the values differ.
+
+The student's function runs through the harness, on a copy of the input (changing it
+fails), under the delegation watch: the answer must not run course_lib's dropout or its
+mask, nor torch's dropout (F.dropout, torch.dropout, nn.Dropout). Tamper-proofing as in the
+rest of the package: numpy, torch and the builtins are bound at import, the input and the
+generators are made here, and torch's dropout runs inside fork_rng (the student's torch
+state is kept).
 """
 from builtins import bool, enumerate, float, int, isinstance, list, range, tuple
 from math import log as _log
 from math import sqrt as _math_sqrt
 
+import torch
 from numpy.random import get_state as _np_global_state
 from torch import Tensor as _Tensor
 from torch import equal as _torch_equal
@@ -30,15 +35,29 @@ from torch.nn.functional import dropout as _torch_dropout
 from torch.random import fork_rng as _fork_rng
 from torch.random import get_rng_state as _torch_global_state
 
-from ._running import name_of, run
+from course_lib.scratch import regularization as _scratch
+
 from ._trusted import as_index, default_rng, isclose, np
 from .failure import fail, kind_of, number
+from .harness import Answer, exercise
 
 RTOL = {"float64": 1e-9, "float32": 1e-5}
 SIGMAS = 6  # a zero fraction this many standard deviations from p is a mistake, not chance
 BY_CHANCE = 1e-12  # a mask structure this unlikely for independent entries is a mistake
 
-SIGNATURE = "dropout(input, p=0.5, training=True, *, generator)"
+
+
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib's reference, scratch.dropout, makes the generator optional."""
+
+    def dropout(input, p=0.5, training=True, *, generator):
+        """Inverted dropout on a numpy array."""
+
+
+DROPOUT = exercise(_Notebook.dropout, forbidden=(
+    _scratch.dropout, _scratch.dropout_mask, torch.nn.functional.dropout, torch.dropout,
+    torch.nn.Dropout))
 SHAPE = (200, 100)
 SCENARIOS = [  # keyword arguments of the call, and the input's dtype
     ({}, "float64"),
@@ -243,12 +262,12 @@ def _same_numpy_global_state(before, after):
     return (before[0] == after[0] and before[2] == after[2] and (before[1] == after[1]).all())
 
 
-def _check_reproducible(dropout, call, kwargs, input, output, seed, first_generator):
+def _check_reproducible(answer, call, kwargs, input, output, seed, first_generator):
     """The same generator state gives the same output, and the next call another one."""
     __tracebackhide__ = True
     generator = default_rng(seed)
     before = _states(generator)
-    again = run(dropout, call, SIGNATURE, input.copy(), **kwargs, generator=generator)
+    again = answer.run(call, input, **kwargs, generator=generator)
     after = _states(generator)
     if not (isinstance(again, np.ndarray) and again.shape == output.shape
             and (again == output).all()):
@@ -268,7 +287,7 @@ def _check_reproducible(dropout, call, kwargs, input, output, seed, first_genera
              f"from its seed. Draw every random number from the generator passed in, "
              f"generator.random(input.shape).")
     state = first_generator.bit_generator.state
-    following = run(dropout, call, SIGNATURE, input.copy(), **kwargs, generator=first_generator)
+    following = answer.run(call, input, **kwargs, generator=first_generator)
     if isinstance(following, np.ndarray) and following.shape == output.shape and (
             (following == 0) == (output == 0)).all():
         unused = (", which it never drew from" if first_generator.bit_generator.state == state
@@ -309,7 +328,7 @@ def check_dropout(dropout, *, seed=0, p=None, training=None, shape=SHAPE, dtype=
     every scenario); `p` and `training` — given either, only that scenario runs.
     """
     __tracebackhide__ = True
-    name = name_of(dropout, "dropout")
+    answer = Answer(DROPOUT, dropout)
     for kwargs, scenario_shape, kind, scenario_seed in _scenarios(seed, p, training, shape, dtype):
         rng = default_rng(scenario_seed)
         input = np.asarray(rng.standard_normal(scenario_shape), dtype=np.dtype(kind))
@@ -317,16 +336,11 @@ def check_dropout(dropout, *, seed=0, p=None, training=None, shape=SHAPE, dtype=
         scenario_p = float(kwargs.get("p", 0.5))
         scenario_training = bool(kwargs.get("training", True))
         arguments = "".join(f", {key}={value!r}" for key, value in kwargs.items())
-        call = f"{name}(input{arguments}, generator=rng)"
+        call = f"{DROPOUT.name}(input{arguments}, generator=rng)"
         if input.dtype != np.float64:
             call += f" on a {input.dtype} input"
         generator = default_rng(scenario_seed)
-        given = input.copy()
-        output = run(dropout, call, SIGNATURE, given, **kwargs, generator=generator)
-        if not (given == input).all():
-            fail(f"{call} changed its argument input in place (`input *= mask`, "
-                 f"`input[mask] = 0`): the caller may still need it — compute a new array, "
-                 f"input * mask.")
+        output = answer.run(call, input, **kwargs, generator=generator)
         _check_returned_array(call, output, input)
         _check_finite(call, output, scenario_p)
         if not scenario_training or scenario_p == 0:
@@ -341,4 +355,4 @@ def check_dropout(dropout, *, seed=0, p=None, training=None, shape=SHAPE, dtype=
         _check_kept_values(call, output, input, scenario_p, draws)
         _check_independent(call, output, scenario_p)
         _check_zero_fraction(call, output, input, scenario_p, int(scenario_seed[0]), draws)
-        _check_reproducible(dropout, call, kwargs, input, output, scenario_seed, generator)
+        _check_reproducible(answer, call, kwargs, input, output, scenario_seed, generator)

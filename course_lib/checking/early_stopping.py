@@ -10,6 +10,8 @@ step compares what step returned, best and best_epoch with the rule. On the firs
 it names every mistake whose rule gives exactly the answer's steps so far — and no mistake
 when none does.
 
+The student's class is constructed and stepped through the harness, under the delegation
+watch: it must not run course_lib's EarlyStopping callback, which applies the same rule.
 Tamper-proofing as in the rest of the package: the builtins are bound at import, and the
 noisy loss curve of the seeded scenario comes from a local generator.
 """
@@ -18,11 +20,28 @@ from builtins import (
     len, list, type, zip,
 )
 
-from ._running import name_of, run
+from course_lib.training import EarlyStopping as _EarlyStopping
+
 from ._trusted import default_rng, np
 from .failure import CheckFailure, fail, kind_of, number
+from .harness import Answer, exercise
 
-SIGNATURE = "EarlyStopper(patience=0, min_delta=0.0, mode='min')"
+
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib's EarlyStopping is a training callback, with another interface."""
+
+    class EarlyStopper:
+        """Decides when training should stop, from one monitored value per epoch."""
+
+        def __init__(self, patience=0, min_delta=0.0, mode="min"):
+            """Keeps best, best_epoch and wait."""
+
+        def step(self, value):
+            """Records this epoch's value; returns True if training should stop after it."""
+
+
+EARLY_STOPPER = exercise(_Notebook.EarlyStopper, forbidden=(_EarlyStopping,))
 SCENARIOS = [  # constructor keywords, monitored values
     ({}, [1.0, 0.9, 0.95]),
     ({"patience": 2}, [1.0, 0.8, 0.85, 0.7, 0.7, 0.75, 0.72, 0.71]),
@@ -253,14 +272,12 @@ def _check_start(stopper, construction, mode):
         fail(f"{described}, wait is {number(wait)}, expected 0.")
 
 
-def _check_scenario(EarlyStopper, name, kwargs, values):
+def _check_scenario(answer, kwargs, values):
     __tracebackhide__ = True
-    arguments = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
-    construction = f"{name}({arguments})"
-    stopper = run(EarlyStopper, construction, SIGNATURE, **kwargs)
+    construction = answer.words(**kwargs)
+    stopper = answer(**kwargs)
     _check_start(stopper, construction, kwargs.get("mode", "min"))
-    step = getattr(stopper, "step", None)
-    if not callable(step):
+    if not callable(getattr(stopper, "step", None)):
         fail(f"{construction} has no method step: define step(self, value) in the class.")
     actual = []
     expected = Rule(**kwargs).trace(values)
@@ -268,7 +285,7 @@ def _check_scenario(EarlyStopper, name, kwargs, values):
                                                                        start=1):
         stream = ", ".join(number(item) for item in values[:epoch])
         call = f"{construction} fed {stream}: step({number(value)}) (epoch {epoch})"
-        returned = run(step, call, "step(self, value)", value)
+        returned = answer.method(call, stopper, "step", value)
         if not isinstance(returned, (bool, np.bool_)):
             cause = (": does every path end in `return`? An improvement returns False."
                      if returned is None else ".")
@@ -302,6 +319,6 @@ def check_early_stopper(EarlyStopper, *, seed=None, patience=None, min_delta=Non
     given; `seed` draws that curve (given alone: just that curve with the defaults).
     """
     __tracebackhide__ = True
-    name = name_of(EarlyStopper, "EarlyStopper")
+    answer = Answer(EARLY_STOPPER, EarlyStopper)
     for kwargs, stream in _scenarios(seed, patience, min_delta, mode, values):
-        _check_scenario(EarlyStopper, name, dict(kwargs), list(stream))
+        _check_scenario(answer, dict(kwargs), list(stream))

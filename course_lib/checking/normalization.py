@@ -14,26 +14,26 @@ batch to batch; autograd for the gradients). On a mismatch the message says whic
 which scenario and which array differ, and names the usual mistake that reproduces the
 student's values, recomputed in numpy on the same data.
 
-The student's function gets copies of its inputs and fails if it changes one it should
-not; a crash, `raise NotImplementedError()`, or a return of the wrong kind each get their
-own message. Tamper-proofing as in the rest of the package: numpy, torch and builtins are
-bound at import, the data come from a local generator, and the student's warnings are
-silenced (nbgrader counts stderr as a failure) while the check speaks for them.
+The student's function runs through the harness: on copies of the inputs it must not
+change, quietly, a crash or a return of the wrong kind told, under the delegation watch —
+the answer must not run course_lib's batch norm (scratch.batch_norm_forward, batch_norm,
+batch_norm_backward) nor torch's (`TORCH_BATCH_NORM`; autograd for the backward pass).
+Tamper-proofing as in the rest of the package: numpy, torch and builtins are bound at
+import, and the data come from a local generator.
 """
-from builtins import (
-    Exception, NotImplementedError, ValueError, enumerate, float, getattr, int, isinstance, len,
-    list, str, tuple, type, zip,
-)
+from builtins import ValueError, enumerate, float, int, isinstance, len, list, tuple
 from types import SimpleNamespace
-from warnings import catch_warnings as _catch_warnings
-from warnings import simplefilter as _simplefilter
 
+import torch
 from numpy import sqrt as _sqrt
 from torch import batch_norm as _torch_batch_norm
 from torch import from_numpy as _from_numpy
 
+from course_lib.scratch import normalization as _scratch
+
 from ._trusted import default_rng, np
-from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, number
+from .failure import CheckFailure, fail, kind_of, number
+from .harness import Answer, exercise
 from .values import check_array
 
 TOLERANCES = {"float64": (1e-7, 1e-10),  # float64 answers agree with torch to ~1e-13
@@ -46,54 +46,13 @@ EPS_FIX = ("add eps inside the square root, (input - mean) / np.sqrt(var + eps):
            "eps is for.")
 
 
-# ------------------------------------------------------------------ running the student's code
-
-def name_of(function, default):
-    name = getattr(function, "__name__", default)
-    return name if isinstance(name, str) and name.isidentifier() and name != "<lambda>" else default
-
-
-def quietly(function, arguments, keywords):
-    """function(*arguments, **keywords) with warnings silenced: nbgrader counts a warning on
-    stderr as a failure, and the check explains nan and inf itself."""
-    with _catch_warnings(), np.errstate(all="ignore"):
-        _simplefilter("ignore")
-        return function(*arguments, **keywords)
+# torch's batch norm, which a forward pass or an update of the running statistics written
+# from scratch must not run
+TORCH_BATCH_NORM = (torch.nn.functional.batch_norm, torch.batch_norm, torch.native_batch_norm,
+                    torch.nn.BatchNorm1d)
 
 
-def crashed(call, error, hint):
-    __tracebackhide__ = True
-    if isinstance(error, NotImplementedError):
-        fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
-    message = f"{call} raised {type(error).__name__}: {error}"
-    if isinstance(error, ValueError):
-        message += f"\nHint: {hint}"
-    raise CheckFailure(message) from error
-
-
-def check_unchanged(call, arguments, originals):
-    """Fail if the student's function wrote into one of its (copied) argument arrays."""
-    __tracebackhide__ = True
-    for (name, given), original in zip(arguments, originals):
-        if given.shape != original.shape or not ((given == original)
-                                                 | (np.isnan(given) & np.isnan(original))).all():
-            fail(f"{call} changed its argument {name} in place: `{name} -= ...`, `{name} /= ...` "
-                 f"or `{name}[...] = ...` writes into the caller's array, which it still needs. "
-                 f"Compute a new array instead ({name} - mean, or work on {name}.copy()).")
-
-
-def run(function, call, arguments, keywords, crash_hint):
-    """The student's function on copies of the named `arguments` ((name, array) pairs)."""
-    __tracebackhide__ = True
-    copies = [value.copy() for _, value in arguments]
-    try:
-        result = quietly(function, copies, keywords)
-    except Exception as error:
-        crashed(call, error, crash_hint)
-    check_unchanged(call, [(name, copy) for (name, _), copy in zip(arguments, copies)],
-                    [value for _, value in arguments])
-    return result
-
+# ------------------------------------------------------------------ comparisons
 
 def compare(context, name, actual, expected, *, dtype, known_mistakes=(), factor_hints=None,
             hint=None, scale=1.0):
@@ -201,6 +160,17 @@ def nan_in_constant_column(context, what, actual, x):
 
 # ---------------------------------------------------------------------------- forward pass
 
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib's scratch.batch_norm_forward takes running statistics and returns a cache."""
+
+    def batch_norm_forward(input, weight, bias, eps=1e-5):
+        """Training-mode batch normalisation of input [N, C]; returns the output."""
+
+
+BATCH_NORM_FORWARD = exercise(_Notebook.batch_norm_forward, forbidden=(
+    _scratch.batch_norm_forward, _scratch.batch_norm, *TORCH_BATCH_NORM))
+
 def _torch_forward(x, weight, bias, eps):
     output = _torch_batch_norm(_from_numpy(float64(x)), _from_numpy(float64(weight)),
                                _from_numpy(float64(bias)), None, None, True, 0.0, eps, False)
@@ -269,10 +239,9 @@ def check_batch_norm_forward(batch_norm_forward, *, seed=0, shape=(6, 4), eps=No
     """
     __tracebackhide__ = True
     shape, dtype = validated(shape, dtype)
-    name = name_of(batch_norm_forward, "batch_norm_forward")
-    crash_hint = ("input is [N, C], weight and bias [C]: the mean and variance of each column, "
-                  "input.mean(axis=0) and input.var(axis=0), have shape [C] and broadcast "
-                  "against input.")
+    answer = Answer(BATCH_NORM_FORWARD, batch_norm_forward, shape_hint=(
+        "input is [N, C], weight and bias [C]: the mean and variance of each column, "
+        "input.mean(axis=0) and input.var(axis=0), have shape [C] and broadcast against input."))
     scenarios = [scenario("weight = 1 and bias = 0", shape, unit=True, eps=eps, dtype=dtype),
                  *eps_scenarios(shape, dtype, eps)]
     for index, current in enumerate(scenarios):
@@ -286,10 +255,8 @@ def check_batch_norm_forward(batch_norm_forward, *, seed=0, shape=(6, 4), eps=No
             bias = rng.standard_normal(c).astype(current.dtype)
         used_eps = DEFAULT_EPS if current.eps is None else float(current.eps)
         keywords = {} if current.eps is None else {"eps": current.eps}
-        call = f"{name}(input, weight, bias{'' if current.eps is None else f', eps={current.eps!r}'})"
-        context = f"{call}{words(current)}"
-        result = run(batch_norm_forward, call,
-                     [("input", x), ("weight", weight), ("bias", bias)], keywords, crash_hint)
+        context = f"{answer.words(x, weight, bias, **keywords)}{words(current)}"
+        result = answer(x, weight, bias, **keywords)
         _returned_tuple(context, result, "the output")
         nan_in_constant_column(context, "the output", result, x)
         with np.errstate(all="ignore"):  # a mistake without eps divides 0 by 0

@@ -10,22 +10,43 @@ simplest first — grad_bias, grad_weight, grad_input — each against the usual
 recomputed on the same data (the mean and variance treated as constants, a term missing, the
 unbiased variance, sums over the wrong axis, ...); a gradient of the wrong shape is blamed on
 a sum over the wrong axis, or on a missing sum, only when that sum reproduces it.
+
+The student's function runs through the harness, on copies of its inputs (changing one
+fails), under the delegation watch: it must not run course_lib's batch_norm_backward nor
+torch's autograd (torch.autograd.grad, backward).
 """
 from builtins import all, dict, enumerate, float, int, isinstance, list, range, zip
 from itertools import permutations
 
+import torch
 from numpy import sqrt as _sqrt
 from torch import batch_norm as _torch_batch_norm
 from torch import enable_grad as _enable_grad
 from torch import from_numpy as _from_numpy
 from torch.autograd import grad as _autograd_grad
 
+from course_lib.scratch import normalization as _scratch
+
 from ._trusted import default_rng, isclose, np
 from .failure import fail, unpacked
+from .harness import Answer, exercise
 from .normalization import (
-    DEFAULT_EPS, TOLERANCES, columns, compare, eps_scenarios, float64, name_of,
-    nan_in_constant_column, run, statistics, validated, words,
+    DEFAULT_EPS, TOLERANCES, columns, compare, eps_scenarios, float64, nan_in_constant_column,
+    statistics, validated, words,
 )
+
+
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib's scratch.batch_norm_backward takes the forward pass's cache."""
+
+    def batch_norm_backward(grad_output, input, weight, eps=1e-5):
+        """Returns (grad_input [N, C], grad_weight [C], grad_bias [C])."""
+
+
+BATCH_NORM_BACKWARD = exercise(_Notebook.batch_norm_backward, forbidden=(
+    _scratch.batch_norm_backward, torch.autograd.grad, torch.autograd.backward,
+    torch.Tensor.backward))
 
 NAMES = ("grad_input", "grad_weight", "grad_bias")
 HINT = ("with x_hat = (input - mean) / std, std = np.sqrt(var + eps) and g = grad_output: "
@@ -138,9 +159,9 @@ def check_batch_norm_backward(batch_norm_backward, *, seed=0, shape=(6, 4), eps=
     """
     __tracebackhide__ = True
     shape, dtype = validated(shape, dtype)
-    name = name_of(batch_norm_backward, "batch_norm_backward")
-    crash_hint = ("grad_output and input are [N, C], weight [C]; sums over the batch (axis=0) "
-                  "have shape [C] and broadcast against [N, C].")
+    answer = Answer(BATCH_NORM_BACKWARD, batch_norm_backward, shape_hint=(
+        "grad_output and input are [N, C], weight [C]; sums over the batch (axis=0) have shape "
+        "[C] and broadcast against [N, C]."))
     for index, current in enumerate(eps_scenarios(shape, dtype, eps)):
         rng = default_rng((int(seed), index))
         x = columns(rng, current)
@@ -149,13 +170,9 @@ def check_batch_norm_backward(batch_norm_backward, *, seed=0, shape=(6, 4), eps=
         grad_output = rng.standard_normal((n, c)).astype(current.dtype)
         used_eps = DEFAULT_EPS if current.eps is None else float(current.eps)
         keywords = {} if current.eps is None else {"eps": current.eps}
-        call = (f"{name}(grad_output, input, weight"
-                f"{'' if current.eps is None else f', eps={current.eps!r}'})")
-        context = f"{call}{words(current)}"
+        context = f"{answer.words(grad_output, x, weight, **keywords)}{words(current)}"
         expected = _torch_backward(grad_output, x, weight, used_eps)
-        result = run(batch_norm_backward, call,
-                     [("grad_output", grad_output), ("input", x), ("weight", weight)],
-                     keywords, crash_hint)
+        result = answer(grad_output, x, weight, **keywords)
         gradients = dict(zip(NAMES, _three_arrays(context, result, expected)))
         with np.errstate(all="ignore"):
             mistakes = _backward_mistakes(grad_output, x, weight, used_eps)

@@ -11,12 +11,15 @@ one of the usual wrong formulas, recomputed on the same parameters, gives the an
 — the mistake.
 
 Options: `seed` changes the random parameters; `weight`, `sizes` or `params` make the check
-run just that one scenario. Tamper-proofing as in the rest of the package: numpy, torch and
-the builtins are bound at import, the data come from a local generator, and the student's
-function gets copies of the parameters and fails if it changes them.
+run just that one scenario. The student's function runs through the harness, on a copy of
+params (changing it fails), under the delegation watch: the L2 penalty must not run
+course_lib's l2_penalty, the L1 gradients neither course_lib's l1_penalty_gradients nor
+torch's autograd. Tamper-proofing as in the rest of the package: numpy, torch and the
+builtins are bound at import, and the data come from a local generator.
 """
 from builtins import dict, enumerate, float, int, isinstance, len, list, tuple, zip
 
+import torch
 from numpy import sign as _sign
 from numpy import sqrt as _sqrt
 from numpy import where as _where
@@ -24,9 +27,12 @@ from torch import enable_grad as _enable_grad
 from torch import from_numpy as _from_numpy
 from torch.autograd import grad as _autograd_grad
 
-from ._running import name_of, run
+from course_lib.scratch.regularization import l1_penalty_gradients as _l1_reference
+from course_lib.scratch.regularization import l2_penalty as _l2_reference
+
 from ._trusted import default_rng, isclose, np
 from .failure import CheckFailure, fail, kind_of, listing, number, wrong_kind
+from .harness import Answer, exercise
 from .values import check_array, check_scalar
 
 RTOL = 1e-9  # float64 answers agree with torch to ~1e-15
@@ -85,28 +91,9 @@ def _weights(params):
     return [value for key, value in params.items() if not key.startswith("b")]
 
 
-def _run_on_copies(function, call, signature, params, weight):
-    """The student's function on a copy of params; fails if it changed that copy."""
-    __tracebackhide__ = True
-    given = {key: value.copy() for key, value in params.items()}
-    result = run(function, call, signature, given, weight)
-    if not isinstance(given, dict) or list(given) != list(params):
-        fail(f"{call} changed the dict params (its keys are now {listing(list(given))}, they "
-             f"were {listing(list(params))}): build a new dict for the result and leave "
-             f"params as it is — the caller still trains with it.")
-    for key, original in params.items():
-        value = given[key]
-        if (not isinstance(value, np.ndarray) or value.shape != original.shape
-                or not (value == original).all()):
-            fail(f"{call} changed params[{key!r}] in place: `W **= 2`, `W *= ...` or "
-                 f"`params[name] = ...` overwrites the network's parameters. Compute new "
-                 f"arrays (W**2, np.sign(W)) and leave params alone.")
-    return result
-
-
 # ----------------------------------------------------------------------------- l2_penalty
 
-L2_SIGNATURE = "l2_penalty(params, weight)"
+L2_PENALTY = exercise(_l2_reference)
 L2_FORMULA = ("weight / 2 * the sum of W**2 over every entry of every parameter W whose name "
               "does not start with 'b': loop over params.items() and add np.sum(W**2) for the "
               "weights.")
@@ -175,11 +162,11 @@ def check_l2_penalty(l2_penalty, *, seed=0, weight=None, sizes=None, params=None
     arrays, used as given) — given any of these, only that scenario runs.
     """
     __tracebackhide__ = True
-    name = name_of(l2_penalty, "l2_penalty")
+    answer = Answer(L2_PENALTY, l2_penalty)
     for scenario_params, scenario_weight in _scenarios(seed, weight, sizes, params):
-        call = f"{name}(params, {number(scenario_weight)})"
+        call = f"{L2_PENALTY.name}(params, {number(scenario_weight)})"
         described = f"{call} with params holding {_shapes_words(scenario_params)}"
-        result = _run_on_copies(l2_penalty, call, L2_SIGNATURE, scenario_params, scenario_weight)
+        result = answer.run(call, scenario_params, scenario_weight)
         check_scalar(described, result, _torch_l2(scenario_params, scenario_weight), rtol=RTOL,
                      atol=0.0, known_mistakes=_l2_mistakes(scenario_params, scenario_weight),
                      hint=L2_FORMULA)
@@ -187,7 +174,9 @@ def check_l2_penalty(l2_penalty, *, seed=0, weight=None, sizes=None, params=None
 
 # ------------------------------------------------------------------- l1_penalty_gradients
 
-L1_SIGNATURE = "l1_penalty_gradients(params, weight)"
+# the gradients by hand: not from autograd
+L1_PENALTY_GRADIENTS = exercise(
+    _l1_reference, forbidden=(torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward))
 L1_FORMULA = ("for a weight W, weight * np.sign(W) (0 where W == 0); for a bias b, "
               "np.zeros_like(b); in a dict with the keys of params.")
 
@@ -268,12 +257,11 @@ def check_l1_penalty_gradients(l1_penalty_gradients, *, seed=0, weight=None, siz
     Options: as for `check_l2_penalty` — `seed`; `weight`, `sizes` or `params`.
     """
     __tracebackhide__ = True
-    name = name_of(l1_penalty_gradients, "l1_penalty_gradients")
+    answer = Answer(L1_PENALTY_GRADIENTS, l1_penalty_gradients)
     for scenario_params, scenario_weight in _scenarios(seed, weight, sizes, params):
-        call = f"{name}(params, {number(scenario_weight)})"
+        call = f"{L1_PENALTY_GRADIENTS.name}(params, {number(scenario_weight)})"
         described = f"{call}, params holding {_shapes_words(scenario_params)}"
-        result = _run_on_copies(l1_penalty_gradients, call, L1_SIGNATURE, scenario_params,
-                                scenario_weight)
+        result = answer.run(call, scenario_params, scenario_weight)
         _check_l1_keys(described, result, scenario_params)
         expected = _autograd_l1(scenario_params, scenario_weight)
         for key, value in scenario_params.items():

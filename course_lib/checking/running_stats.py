@@ -8,19 +8,40 @@ first scenario from BatchNorm1d's start (running_mean = 0, running_var = 1) and 
 with momentum=0.3 by keyword. The expected arrays come from torch.batch_norm's own update, in
 float64, after each batch; on a mismatch the message names the batch, the array, and the
 usual mistake whose update, recomputed from the right state before that batch, reproduces it.
+
+The student's function runs through the harness, which hands it the running arrays
+themselves and a copy of the batch (changing it fails), under the delegation watch: it must
+not run course_lib's batch norm (scratch.batch_norm_forward, batch_norm), which updates the
+running statistics too, nor torch's.
 """
-from builtins import Exception, ValueError, enumerate, float, int, len, range
+from builtins import ValueError, enumerate, float, int, len, range
 
 from numpy import sqrt as _sqrt
 from torch import batch_norm as _torch_batch_norm
 from torch import from_numpy as _from_numpy
 
+from course_lib.scratch import normalization as _scratch
+
 from ._trusted import default_rng, np
 from .failure import fail, kind_of, number
+from .harness import Answer, exercise
 from .normalization import (
-    DEFAULT_EPS, DEFAULT_MOMENTUM, SCENARIO_MOMENTUM, check_unchanged, columns, common_scenarios,
-    compare, crashed, float32_last, float64, name_of, quietly, scenario, validated, words,
+    DEFAULT_EPS, DEFAULT_MOMENTUM, SCENARIO_MOMENTUM, TORCH_BATCH_NORM, columns, common_scenarios,
+    compare, float32_last, float64, scenario, validated, words,
 )
+
+
+class _Notebook:
+    """The exercise as the notebook states it, for its name and parameters in messages:
+    course_lib updates the running statistics inside scratch.batch_norm_forward."""
+
+    def update_running_stats(running_mean, running_var, input, momentum=0.1):
+        """Updates running_mean and running_var in place from the batch input [N, C]."""
+
+
+UPDATE_RUNNING_STATS = exercise(
+    _Notebook.update_running_stats, mutates=("running_mean", "running_var"),
+    forbidden=(_scratch.batch_norm_forward, _scratch.batch_norm, *TORCH_BATCH_NORM))
 
 KERAS = ("momentum is used the other way round (Keras's convention, running = momentum * "
          "running + (1 - momentum) * batch statistic): torch's momentum weighs the new batch, "
@@ -107,7 +128,9 @@ def check_update_running_stats(update_running_stats, *, seed=0, shape=(6, 4), mo
     batches = int(batches)
     if batches < 1:
         raise ValueError(f"batches must be at least 1, got {batches}")
-    name = name_of(update_running_stats, "update_running_stats")
+    answer = Answer(UPDATE_RUNNING_STATS, update_running_stats, shape_hint=(
+        "running_mean and running_var are [C], input [N, C]: the batch's mean and variance per "
+        "column (axis=0) have shape [C]."))
     settings = {"momentum": momentum, "batches": batches, "start": "random"}
     scenarios = [scenario("from running_mean = 0 and running_var = 1 (BatchNorm1d's start)",
                           shape, momentum=momentum, dtype=dtype)]
@@ -117,10 +140,10 @@ def check_update_running_stats(update_running_stats, *, seed=0, shape=(6, 4), mo
                                                              "momentum": SCENARIO_MOMENTUM}))
     float32_last(scenarios, shape, dtype, **settings)
     for index, current in enumerate(scenarios):
-        _check_scenario(update_running_stats, name, current, default_rng((int(seed), index)))
+        _check_scenario(answer, current, default_rng((int(seed), index)))
 
 
-def _check_scenario(update_running_stats, name, current, rng):
+def _check_scenario(answer, current, rng):
     __tracebackhide__ = True
     c = current.shape[1]
     if current.start == "random":
@@ -131,27 +154,20 @@ def _check_scenario(update_running_stats, name, current, rng):
         running_var = running_var.astype(current.dtype)
     momentum = DEFAULT_MOMENTUM if current.momentum is None else float(current.momentum)
     keywords = {} if current.momentum is None else {"momentum": current.momentum}
-    call = (f"{name}(running_mean, running_var, input"
-            f"{'' if current.momentum is None else f', momentum={current.momentum!r}'})")
     oracle = f"torch.nn.BatchNorm1d({c}, momentum={number(momentum)})"
     scenario_words = words(current)
     expected_mean, expected_var = float64(running_mean), float64(running_var)
     for batch in range(1, current.batches + 1):
         x = columns(rng, current)
+        call = answer.words(running_mean, running_var, x, **keywords)
         context = call + scenario_words
         if current.batches > 1:
             context += (f": on batch {batch}" if batch == 1 else
                         f": batch{' 1 matches' if batch == 2 else f'es 1–{batch - 1} match'} "
                         f"{oracle}, batch {batch} differs")
         before_mean, before_var = running_mean.copy(), running_var.copy()
-        given = x.copy()
-        try:
-            result = quietly(update_running_stats, [running_mean, running_var, given], keywords)
-        except Exception as error:
-            crashed(f"{call} on batch {batch}{scenario_words}", error,
-                    "running_mean and running_var are [C], input [N, C]: the batch's mean and "
-                    "variance per column (axis=0) have shape [C].")
-        check_unchanged(call, [("input", given)], [x])
+        result = answer.run(f"{call} on batch {batch}{scenario_words}", running_mean, running_var,
+                            x, **keywords)
         with np.errstate(all="ignore"):
             mistakes = _running_mistakes(expected_mean, expected_var, x, momentum)
         expected_mean, expected_var = _torch_update(expected_mean, expected_var, x, momentum)

@@ -4,6 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.checking.augmentation import check_mixup_batch, check_shift_images
+from course_lib.checking.failure import DelegationFailure
+from course_lib.data import augmentation
 from tests.grading.wrong_answers import defined_by
 from tests.checking.calls import counted
 from tests.checking.failures import failure_message, named
@@ -76,6 +78,21 @@ def test_each_scenario_calls_the_answer_once():
     check_mixup_batch(mixup)
     check_shift_images(shift)
     assert (mixup.calls, shift.calls) == (6, 9)
+
+
+def test_the_courses_augmentation_is_not_an_answer():
+    def by_the_courses_shift(images, down, right):
+        shifts = torch.tensor([[down, right]] * images.shape[0])
+        return augmentation.shift(images.double(), shifts).to(images.dtype)
+
+    def by_the_courses_mixup(inputs, targets, lam, permutation, num_classes):
+        _, one_hot = augmentation.mixup(inputs, targets, 0.0, generator=torch.Generator(), num_classes=num_classes)
+        return lam * inputs + (1 - lam) * inputs[permutation], lam * one_hot + (1 - lam) * one_hot[permutation]
+
+    with pytest.raises(DelegationFailure, match="shift_images\\(images, 1, 0\\) called course_lib.data.augmentation.shift"):
+        check_shift_images(named("shift_images", by_the_courses_shift))
+    with pytest.raises(DelegationFailure, match="called course_lib.data.augmentation.mixup"):
+        check_mixup_batch(named("mixup_batch", by_the_courses_mixup))
 
 
 def test_checks_leave_the_global_random_states_alone():

@@ -6,6 +6,7 @@ import torch
 
 from course_lib import scratch
 from course_lib.checking.clipping import check_clip_grad_norm
+from course_lib.checking.failure import DelegationFailure
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.grading.wrong_answers import defined_by
@@ -53,8 +54,33 @@ def test_the_reference_passes():
         check_clip_grad_norm(clip_grad_norm_, seed=seed)
 
 
-def test_the_course_reference_passes_too():
-    check_clip_grad_norm(scratch.clip_grad_norm_)
+def test_the_course_reference_is_not_an_answer():
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.clip_grad_norm_"):
+        check_clip_grad_norm(scratch.clip_grad_norm_)
+
+
+def clip_by_torch(grads, max_norm):
+    """torch's clip_grad_norm_ on parameters whose .grad shares memory with the arrays."""
+    parameters = []
+    for grad in grads:
+        parameter = torch.nn.Parameter(torch.zeros(grad.shape, dtype=torch.float64))
+        parameter.grad = torch.from_numpy(grad)
+        parameters.append(parameter)
+    return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
+
+
+def norm_by_torch(grads, max_norm):
+    total = float(torch.nn.utils.get_total_norm([torch.from_numpy(grad) for grad in grads]))
+    for grad in grads:
+        grad *= min(1.0, max_norm / (total + 1e-6))
+    return total
+
+
+@pytest.mark.parametrize("function, name", [(clip_by_torch, "torch.nn.utils.clip_grad_norm_"),
+                                            (norm_by_torch, "torch.nn.utils.get_total_norm")])
+def test_torchs_clipping_is_not_an_answer(function, name):
+    with pytest.raises(DelegationFailure, match=f"called {name}"):
+        check_clip_grad_norm(named("clip_grad_norm_", function))
 
 
 @pytest.mark.parametrize("options", [

@@ -6,6 +6,7 @@ import torch
 
 from course_lib import scratch
 from course_lib.checking.dropout import check_dropout
+from course_lib.checking.failure import DelegationFailure
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.grading.wrong_answers import defined_by
@@ -45,8 +46,27 @@ def test_the_reference_passes():
         check_dropout(dropout, seed=seed)
 
 
-def test_the_course_reference_passes_too():
-    check_dropout(scratch.dropout)
+def test_the_course_reference_is_not_an_answer():
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.dropout, which does what this exercise "
+                                                "asks you to write"):
+        check_dropout(scratch.dropout)
+
+
+@pytest.mark.parametrize("route, name", [
+    (lambda input, p, training: torch.nn.functional.dropout(torch.from_numpy(input), p, training).numpy(),
+     "torch.nn.functional.dropout"),
+    (lambda input, p, training: torch.dropout(torch.from_numpy(input), p, training).numpy(), "torch.dropout"),
+    (lambda input, p, training: torch.nn.Dropout(p).train(training)(torch.from_numpy(input)).numpy(),
+     "torch.nn.Dropout"),
+    (lambda input, p, training: input * scratch.dropout_mask(input.shape, p, dtype=input.dtype),
+     "course_lib.scratch.dropout_mask"),
+])
+def test_torchs_dropout_and_the_course_mask_are_not_an_answer(route, name):
+    def delegating(input, p=0.5, training=True, *, generator):
+        return route(input, p, training)
+
+    with pytest.raises(DelegationFailure, match=f"called {name}"):
+        check_dropout(named("dropout", delegating))
 
 
 @pytest.mark.parametrize("options", [
@@ -175,7 +195,7 @@ def test_dropout_in_place_and_odd_returns_are_told():
                       (generator.random(input.shape) >= p) / (1 - p))
     assert "returned the mask itself" in failure_message(check_dropout, mask_only)
     tensor = named("dropout", lambda input, p=0.5, training=True, *, generator:
-                   torch.nn.functional.dropout(torch.from_numpy(input), p, training))
+                   torch.from_numpy(dropout(input, p, training, generator=generator)))
     assert "returned a torch.Tensor, but a numpy array of shape (200, 100) is expected: this dropout is numpy " \
            "only" in failure_message(check_dropout, tensor)
     flat = named("dropout", lambda input, p=0.5, training=True, *, generator: dropout(

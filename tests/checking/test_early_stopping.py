@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from course_lib.checking.early_stopping import MISTAKES, SCENARIOS, Rule, check_early_stopper
+from course_lib.checking.failure import DelegationFailure
 from course_lib.training import EarlyStopping
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.grading.wrong_answers import defined_by
@@ -240,21 +241,21 @@ def test_broken_stoppers_are_told():
             raise AssertionError("not reached")
 
     message = failure_message(check_early_stopper, NoMinDeltaArgument, min_delta=0.1)
-    assert "NoMinDeltaArgument(min_delta=0.1) raised TypeError" in message
+    assert "EarlyStopper(min_delta=0.1) raised TypeError" in message
     assert "Hint: the signature is EarlyStopper(patience=0, min_delta=0.0, mode='min')" in message
 
     class NoStep:
         def __init__(self, **kwargs):
             self.best, self.best_epoch, self.wait = float("inf"), 0, 0
 
-    assert "NoStep() has no method step" in failure_message(check_early_stopper, NoStep)
+    assert "EarlyStopper() has no method step" in failure_message(check_early_stopper, NoStep)
 
     class Stringy(EarlyStopper):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.best = "inf"
 
-    assert "right after Stringy(), best is a str, but a number is expected." in failure_message(
+    assert "right after EarlyStopper(), best is a str, but a number is expected." in failure_message(
         check_early_stopper, Stringy)
 
 
@@ -266,6 +267,22 @@ def test_the_blank_answer_fails_with_a_helpful_message():
     assert failure_message(check_early_stopper, named("EarlyStopper", BlankStopper)) == (
         "EarlyStopper() raised NotImplementedError: replace `raise NotImplementedError()` in the answer cell with "
         "your implementation, then run that cell again before this one.")
+
+
+def test_the_course_callback_is_not_an_answer():
+    class OnTheCallback(EarlyStopping):
+        def __init__(self, patience=0, min_delta=0.0, mode="min"):
+            super().__init__(monitor="value", mode=mode, patience=patience, min_delta=min_delta)
+            self.run, self.epoch = SimpleNamespace(stop_training=False), 0
+
+        def step(self, value):
+            self.epoch += 1
+            self.on_epoch_end(self.epoch, {"value": value})
+            return self.run.stop_training
+
+    with pytest.raises(DelegationFailure, match="EarlyStopper\\(\\) called course_lib.training.EarlyStopping, which does "
+                                                "what this exercise asks you to write"):
+        check_early_stopper(OnTheCallback)
 
 
 def test_a_crash_names_the_call_and_the_error():

@@ -3,6 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import scratch
+from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.normalization import check_batch_norm_forward
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
@@ -47,6 +49,22 @@ def test_each_scenario_calls_the_answer_once():
     answer = counted(batch_norm_forward)
     check_batch_norm_forward(answer)
     assert answer.calls == 6
+
+
+@pytest.mark.parametrize("delegating, name", [
+    (lambda input, weight, bias, eps=1e-5: F.batch_norm(
+        torch.from_numpy(input), None, None, torch.from_numpy(weight), torch.from_numpy(bias), training=True,
+        eps=eps).numpy(), "torch.nn.functional.batch_norm"),
+    (lambda input, weight, bias, eps=1e-5: torch.batch_norm(
+        torch.from_numpy(input), torch.from_numpy(weight), torch.from_numpy(bias), None, None, True, 0.0, eps,
+        False).numpy(), "torch.batch_norm"),
+    (lambda input, weight, bias, eps=1e-5: scratch.batch_norm(
+        input, np.zeros(input.shape[1]), np.ones(input.shape[1]), weight, bias, training=True, eps=eps),
+     "course_lib.scratch.batch_norm"),
+])
+def test_torchs_and_the_courses_batch_norm_are_not_an_answer(delegating, name):
+    with pytest.raises(DelegationFailure, match=f"batch_norm_forward\\(input, weight, bias\\) called {name}"):
+        check_batch_norm_forward(named("batch_norm_forward", delegating))
 
 
 # ------------------------------------------------------------------------------- mistakes

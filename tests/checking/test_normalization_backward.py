@@ -3,6 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import scratch
+from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.normalization_backward import check_batch_norm_backward
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
@@ -67,6 +69,39 @@ def test_each_scenario_calls_the_answer_once():
     answer = counted(batch_norm_backward)
     check_batch_norm_backward(answer)
     assert answer.calls == 5
+
+
+def backward_by_autograd(grad_output, input, weight, eps=1e-5):
+    x, w = torch.from_numpy(input).requires_grad_(), torch.from_numpy(weight).requires_grad_()
+    b = torch.zeros_like(w, requires_grad=True)
+    output = F.batch_norm(x, None, None, w, b, training=True, eps=eps)
+    return tuple(g.numpy() for g in torch.autograd.grad(output, (x, w, b), torch.from_numpy(grad_output)))
+
+
+def backward_by_the_course(grad_output, input, weight, eps=1e-5):
+    n, c = input.shape
+    _, cache = scratch.batch_norm_forward(input, np.zeros(c), np.ones(c), weight, np.zeros(c), training=True, eps=eps)
+    return scratch.batch_norm_backward(grad_output, cache)
+
+
+@pytest.mark.parametrize("delegating, name", [(backward_by_autograd, "torch.autograd.grad"),
+                                              (backward_by_the_course, "course_lib.scratch.batch_norm_backward")])
+def test_autograd_and_the_courses_backward_are_not_an_answer(delegating, name):
+    with pytest.raises(DelegationFailure, match=f"called {name}"):
+        check_batch_norm_backward(named("batch_norm_backward", delegating))
+
+
+def test_the_forward_pass_of_an_earlier_exercise_is_a_building_block():
+    """course_lib's forward pass (the reference of exercise 4) may compute x_hat."""
+    def with_the_courses_forward(grad_output, input, weight, eps=1e-5):
+        c = input.shape[1]
+        normalized = scratch.batch_norm(input, np.zeros(c), np.ones(c), training=True, eps=eps)
+        n, std = input.shape[0], np.sqrt(input.var(axis=0) + eps)
+        g = grad_output * weight
+        grad_input = (n * g - g.sum(axis=0) - normalized * (g * normalized).sum(axis=0)) / (n * std)
+        return grad_input, (grad_output * normalized).sum(axis=0), grad_output.sum(axis=0)
+
+    check_batch_norm_backward(with_the_courses_forward)
 
 
 # ------------------------------------------------------------------------------- mistakes

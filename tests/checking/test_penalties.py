@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from course_lib import scratch
+from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.penalties import check_l1_penalty_gradients, check_l2_penalty
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
@@ -61,9 +62,27 @@ def test_references_pass(check, reference):
         check(reference, seed=seed)
 
 
-def test_the_course_references_pass_too():
-    check_l2_penalty(scratch.l2_penalty)
-    check_l1_penalty_gradients(scratch.l1_penalty_gradients)
+@pytest.mark.parametrize("check, reference, name", [
+    (check_l2_penalty, scratch.l2_penalty, "course_lib.scratch.l2_penalty"),
+    (check_l1_penalty_gradients, scratch.l1_penalty_gradients, "course_lib.scratch.l1_penalty_gradients"),
+], ids=IDS)
+def test_the_course_reference_is_not_an_answer(check, reference, name):
+    """course_lib's reference computes the right values, but an answer that runs it fails."""
+    with pytest.raises(DelegationFailure, match=f"called {name}, the course's own solution of this exercise"):
+        check(reference)
+
+
+def test_l1_gradients_from_autograd_are_not_an_answer():
+    def by_autograd(params, weight):
+        grads = {}
+        for name, value in params.items():
+            leaf = torch.from_numpy(value).requires_grad_()
+            (weight * leaf.abs().sum() if not name.startswith("b") else 0 * leaf.sum()).backward()
+            grads[name] = leaf.grad.numpy()
+        return grads
+
+    with pytest.raises(DelegationFailure, match="called torch.Tensor.backward"):
+        check_l1_penalty_gradients(named("l1_penalty_gradients", by_autograd))
 
 
 @pytest.mark.parametrize("check, reference, option_sets", [
@@ -202,7 +221,7 @@ def test_penalties_that_change_params_are_told():
             param **= 2
         return l2_penalty({name: np.sqrt(param) for name, param in params.items()}, weight)
 
-    assert "changed params['W1'] in place" in failure_message(check_l2_penalty, squares_in_place)
+    assert "changed its argument params['W1'] in place" in failure_message(check_l2_penalty, squares_in_place)
 
     def drops_biases(params, weight):
         for name in [name for name in params if name.startswith("b")]:

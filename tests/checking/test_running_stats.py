@@ -3,6 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import scratch
+from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.running_stats import check_update_running_stats
 from tests.checking.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
@@ -49,6 +51,20 @@ def test_the_answer_is_called_once_per_batch():
     answer = counted(update_running_stats)
     check_update_running_stats(answer)
     assert answer.calls == 1 + 5 * 3
+
+
+def test_torchs_and_the_courses_batch_norm_are_not_an_answer():
+    def by_torch(running_mean, running_var, input, momentum=0.1):
+        F.batch_norm(torch.from_numpy(input), torch.from_numpy(running_mean), torch.from_numpy(running_var),
+                     training=True, momentum=momentum)
+
+    def by_the_course(running_mean, running_var, input, momentum=0.1):
+        scratch.batch_norm_forward(input, running_mean, running_var, training=True, momentum=momentum)
+
+    with pytest.raises(DelegationFailure, match="called torch.nn.functional.batch_norm"):
+        check_update_running_stats(named("update_running_stats", by_torch))
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.batch_norm_forward"):
+        check_update_running_stats(named("update_running_stats", by_the_course))
 
 
 # ------------------------------------------------------------------------------- mistakes
