@@ -39,7 +39,6 @@ _PRISTINE = (at_import(torch, ("clamp", "stack", "no_grad", "_foreach_norm", "_f
              + at_import(torch.linalg, ("vector_norm",)))
 
 
-
 class _Notebook:
     """The exercise as the notebook states it, for its name and parameters in messages:
     course_lib's reference, scratch.clip_grad_norm_, also takes torch's norm_type and
@@ -54,6 +53,7 @@ CLIP_GRAD_NORM = exercise(_Notebook.clip_grad_norm_, mutates=("grads",), forbidd
     # defined under private names, which their public ones wrap
     ("torch.nn.utils.get_total_norm", torch.nn.utils.get_total_norm),
     ("torch.nn.utils.clip_grads_with_norm_", torch.nn.utils.clip_grads_with_norm_)))
+
 SCENARIOS = [  # shapes, scale of each array, max_norm
     ([(3, 4)], [1.5], 1.0),
     ([(4, 3), (4,)], [1.5, 0.3], 1.0),

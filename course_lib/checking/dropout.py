@@ -46,7 +46,6 @@ SIGMAS = 6  # a zero fraction this many standard deviations from p is a mistake,
 BY_CHANCE = 1e-12  # a mask structure this unlikely for independent entries is a mistake
 
 
-
 class _Notebook:
     """The exercise as the notebook states it, for its name and parameters in messages:
     course_lib's reference, scratch.dropout, makes the generator optional."""
@@ -58,6 +57,7 @@ class _Notebook:
 DROPOUT = exercise(_Notebook.dropout, forbidden=(
     _scratch.dropout, _scratch.dropout_mask, torch.nn.functional.dropout, torch.dropout,
     torch.nn.Dropout))
+
 SHAPE = (200, 100)
 SCENARIOS = [  # keyword arguments of the call, and the input's dtype
     ({}, "float64"),

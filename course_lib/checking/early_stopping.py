@@ -42,6 +42,7 @@ class _Notebook:
 
 
 EARLY_STOPPER = exercise(_Notebook.EarlyStopper, forbidden=(_EarlyStopping,))
+
 SCENARIOS = [  # constructor keywords, monitored values
     ({}, [1.0, 0.9, 0.95]),
     ({"patience": 2}, [1.0, 0.8, 0.85, 0.7, 0.7, 0.75, 0.72, 0.71]),

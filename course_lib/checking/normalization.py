@@ -171,6 +171,7 @@ class _Notebook:
 BATCH_NORM_FORWARD = exercise(_Notebook.batch_norm_forward, forbidden=(
     _scratch.batch_norm_forward, _scratch.batch_norm, *TORCH_BATCH_NORM))
 
+
 def _torch_forward(x, weight, bias, eps):
     output = _torch_batch_norm(_from_numpy(float64(x)), _from_numpy(float64(weight)),
                                _from_numpy(float64(bias)), None, None, True, 0.0, eps, False)
