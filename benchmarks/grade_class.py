@@ -23,7 +23,7 @@ sys.path.insert(0, str(COURSE_ROOT))
 
 from course_lib.grading.course import SOURCE_DIRECTORY, source_assignments  # noqa: E402
 from course_lib.grading.grade import Options, grade  # noqa: E402
-from course_lib.grading.isolation import Settings  # noqa: E402
+from course_lib.grading.settings import Settings  # noqa: E402
 from course_lib.grading.template import prepare_template  # noqa: E402
 from tests.grading.harness import grade_id, is_answer_cell, solution_source  # noqa: E402
 from tests.grading.wrong_answers import WRONG_ANSWERS  # noqa: E402

@@ -2,7 +2,10 @@
 
 Convention for every assignment: a cell that trains or sweeps takes its sizes from
 `budget(full=..., quick=...)`. Students and CI's nbval run get `full`; autograding and
-nbgrader's Validate button get `quick`, so grading a notebook takes seconds.
+nbgrader's Validate button get `quick`, so grading a notebook takes seconds. Grading runs
+also draw no figures: `%matplotlib inline` shows a figure as its text, `<Figure size ...>`,
+instead of rendering it — grading needs no picture, and drawing them took a third of a
+graded run.
 
 nbgrader itself tells the kernel nothing, so `nbgrader_config.py` starts every kernel
 nbgrader runs with `GRADING_ENV_VAR` set (see `grading_kernel_arguments`), and
@@ -24,8 +27,11 @@ def budget(full, quick):
 
 
 def grading_kernel_arguments():
-    """ipykernel arguments that mark a kernel as a grading run before any cell runs."""
+    """ipykernel arguments that mark a kernel as a grading run before any cell runs, and
+    keep its inline figures from being drawn (no figure formats for the inline backend)."""
     return [
         "--HistoryManager.hist_file=:memory:",
         f"--IPKernelApp.exec_lines=import os; os.environ['{GRADING_ENV_VAR}'] = '1'",
+        "--IPKernelApp.exec_lines=from matplotlib_inline.config import InlineBackend; "
+        "InlineBackend.instance(parent=get_ipython()).figure_formats = set()",
     ]

@@ -33,6 +33,9 @@ def test_student_server_extensions_are_enabled():
 INSTRUCTOR_TOOLS = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                     "@jupyter/nbgrader:course-list"}
 INSTRUCTOR_SERVER_EXTENSIONS = {"nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list"}
+# JupyterLab's "Would you like to get notified about official Jupyter news?" popup and its
+# update checks: neither a student nor an instructor of the course needs to be asked
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
 
 
 def role_settings(role):
@@ -41,18 +44,20 @@ def role_settings(role):
             json.loads((folder / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"])
 
 
-def test_the_student_setup_hides_and_locks_only_the_instructor_tools():
+def test_the_student_setup_hides_and_locks_only_the_instructor_tools_and_asks_about_no_news():
     page_config, server_extensions = role_settings("student")
-    assert {name for name, off in page_config["disabledExtensions"].items() if off} == INSTRUCTOR_TOOLS
+    assert {name for name, off in page_config["disabledExtensions"].items() if off} == INSTRUCTOR_TOOLS | {ANNOUNCEMENTS}
     assert {name for name, locked in page_config["lockedExtensions"].items() if locked} == INSTRUCTOR_TOOLS
     assert {name for name, on in server_extensions.items() if not on} == INSTRUCTOR_SERVER_EXTENSIONS
     assert server_extensions["nbgrader.server_extensions.validate_assignment"]
 
 
-def test_the_instructor_setup_turns_the_instructor_tools_on():
+def test_the_instructor_setup_turns_the_instructor_tools_on_and_asks_about_no_news():
     page_config, server_extensions = role_settings("instructor")
+    assert {name for name, off in page_config["disabledExtensions"].items() if off} == {ANNOUNCEMENTS}
     for setting in ("disabledExtensions", "lockedExtensions"):
-        assert set(page_config[setting]) == INSTRUCTOR_TOOLS and not any(page_config[setting].values())
+        assert INSTRUCTOR_TOOLS <= set(page_config[setting])
+        assert not any(page_config[setting][name] for name in INSTRUCTOR_TOOLS)
     assert all(server_extensions[name] for name in INSTRUCTOR_SERVER_EXTENSIONS)
 
 
@@ -70,7 +75,7 @@ def test_jupyterlab_reads_the_role_settings_before_any_other(tmp_path, monkeypat
 
     assert "@jupyter/nbgrader:formgrader" in listing("student").split("Disabled extensions:")[-1]
     instructor = listing("instructor")
-    assert "Disabled extensions:" not in instructor and "locked" not in instructor
+    assert "@jupyter/nbgrader" not in instructor.split("Disabled extensions:")[-1] and "locked" not in instructor
 
 
 def test_a_grades_folder_opens_in_formgrader_and_must_hold_a_gradebook(tmp_path):

@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from ..errors import CourseError
-from . import data, grade, release
+from . import data, execute, grade, release
 
-SUBCOMMANDS = (release, grade, data)
+SUBCOMMANDS = (execute, release, grade, data)
 
 
 def build_parser():

@@ -2,6 +2,7 @@
 import os
 
 from ..grading.course import find_course_root
+from ..grading.settings import WALL_TIME_FACTOR
 
 DEFAULT_CELL_TIMEOUT = 120
 DEFAULT_MEMORY_GIB = 4.0
@@ -27,8 +28,12 @@ def register(subparsers):
                         help="grade only this assignment (repeatable; default: every assignment with a source)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="submissions graded at once (default: the number of CPUs)")
-    parser.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
-                        help=f"a cell running longer is interrupted (default: {DEFAULT_CELL_TIMEOUT})")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+                        help="seconds of CPU time a cell may use before it is stopped: CPU time, so that a "
+                             f"busy machine costs no student points (default: {DEFAULT_CELL_TIMEOUT})")
+    parser.add_argument("--cell-wall-timeout", type=float, default=None, metavar="SECONDS",
+                        help="seconds of wall time after which a cell that waits rather than computes is "
+                             f"interrupted (default: {WALL_TIME_FACTOR} × --cell-timeout)")
     parser.add_argument("--job-timeout", type=int, default=DEFAULT_JOB_TIMEOUT, metavar="SECONDS",
                         help="one student's assignment taking longer is stopped and counted "
                              f"ungradable (default: {DEFAULT_JOB_TIMEOUT})")
@@ -41,13 +46,13 @@ def register(subparsers):
 def run(args):
     from ..errors import CourseError
     from ..grading.grade import Options, grade
-    from ..grading.isolation import Settings
+    from ..grading.settings import Settings
 
     if args.workers < 1:
         raise CourseError("--workers must be at least 1")
     cpus = os.cpu_count() or 1
-    settings = Settings(cell_timeout=args.cell_timeout, memory_bytes=int(args.memory * 2**30),
-                        threads=max(1, cpus // args.workers))
+    settings = Settings(cell_timeout=args.cell_timeout, cell_wall_timeout=args.cell_wall_timeout,
+                        memory_bytes=int(args.memory * 2**30), threads=max(1, cpus // args.workers))
     options = Options(assignments=args.assignments, workers=args.workers, job_timeout=args.job_timeout,
                       settings=settings, progress=not args.quiet)
     outcome = grade(find_course_root(), args.submissions, args.out, options)

@@ -9,23 +9,44 @@ long is interrupted) it
   re-imports the notebook's trusted imports (`guard.restore`); after it, voids the test
   if the submission patched something while the test ran (`guard.changes`);
 - survives a kernel that dies (os._exit, a crash, the OOM killer) or that does not stop
-  when interrupted (a loop that ignores SIGINT): the cell gets an error, the kernel is
+  when interrupted (a loop that ignores signals): the cell gets an error, the kernel is
   restarted, the cells that ran before are run again to rebuild the state, and grading
   goes on with the next cell. A test cell that cannot be run gets an error, so it never
   scores by having no output;
+- kills the kernel once a cell has used KILL_AFTER × its CPU-time limit (`cpu_limit`): the
+  kernel stops a cell at the limit itself (`kernel.CellTimeoutError`), so only a cell that
+  ignores that signal gets this far. Like the limit, this counts CPU time, which a busy
+  grading machine does not inflate. `timeout` (wall time) stays the backstop for a cell
+  that waits without computing;
 - truncates what a cell stored: long texts, many outputs.
 """
 import ast
 import json
+import os
 import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade
-from traitlets import Dict, Integer, Unicode
+from traitlets import Dict, Float, Integer, Unicode
 
 MAX_RECOVERIES = 3
+KILL_AFTER = 1.5          # × cpu_limit of CPU time in one cell: the kernel ignored its own limit
+WATCH_INTERVAL = 0.25     # seconds between two looks at the kernel's CPU time
+
+
+def process_cpu_seconds(pid):
+    """User + system CPU time of process `pid`, all threads, from Linux's /proc; None where
+    it cannot be read (another OS, or the process is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def trusted_imports(notebook):
@@ -84,11 +105,14 @@ class GradingExecute(Execute):
         {}, help="Notebook name -> import statements of its locked cells (`trusted_imports`)."
     ).tag(config=True)
     max_output_chars = Integer(100_000, help="Characters kept per output.").tag(config=True)
+    cpu_limit = Float(0.0, help="Seconds of CPU time the kernel allows a cell (0: no limit); the "
+                                "kernel is killed at KILL_AFTER times that.").tag(config=True)
     max_outputs = Integer(50, help="Outputs kept per cell.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._executed = []      # indices of cells that ran without killing the kernel
         self._recoveries = 0
+        self._killed_for_cpu = False
         self._imports = self.trusted_imports.get(resources.get("unique_key", ""), "")
         working_dir = Path(resources.get("metadata", {}).get("path") or ".")
         stashed = self._stash(working_dir)
@@ -117,7 +141,8 @@ class GradingExecute(Execute):
         if graded:
             self._guard("restore")
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            with self._cpu_watchdog():
+                cell, resources = super().preprocess_cell(cell, resources, index)
         except Exception as failure:  # noqa: BLE001 - a dead or stuck kernel, whatever nbclient raised
             self._recover(cell, failure)
             return cell, resources
@@ -135,6 +160,35 @@ class GradingExecute(Execute):
         if cell.cell_type == "code":
             truncate_outputs(cell, self.max_output_chars, self.max_outputs)
         return cell, resources
+
+    @contextmanager
+    def _cpu_watchdog(self):
+        """While the block runs, kill the kernel if it uses more than KILL_AFTER × cpu_limit
+        seconds of CPU time (nbclient then finds it dead, and `_recover` takes over)."""
+        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+        started = process_cpu_seconds(pid) if pid and self.cpu_limit else None
+        if started is None:
+            yield
+            return
+        finished = threading.Event()
+
+        def watch():
+            while not finished.wait(WATCH_INTERVAL):
+                used = process_cpu_seconds(pid)
+                if used is None:
+                    return
+                if used - started > KILL_AFTER * self.cpu_limit:
+                    self._killed_for_cpu = True
+                    os.kill(pid, signal.SIGKILL)
+                    return
+
+        watcher = threading.Thread(target=watch, name="cpu-watchdog", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            watcher.join()
 
     def _release_memory(self):
         """After a MemoryError, IPython keeps the traceback, whose frames keep what the cell
@@ -173,9 +227,14 @@ class GradingExecute(Execute):
     def _recover(self, cell, failure):
         """Record why the cell stopped, restart the kernel and re-run the cells before it."""
         self._recoveries += 1
-        reason = ("the kernel died while running this cell (os._exit, a crash, or too much memory)"
-                  if "died" in str(failure).lower() else
-                  f"this cell did not finish within {self.timeout} s and did not stop when interrupted")
+        if self._killed_for_cpu:
+            reason = (f"this cell used more than {KILL_AFTER * self.cpu_limit:g} s of CPU time and did "
+                      f"not stop at the limit of {self.cpu_limit:g} s")
+        elif "died" in str(failure).lower():
+            reason = "the kernel died while running this cell (os._exit, a crash, or too much memory)"
+        else:
+            reason = f"this cell did not finish within {self.timeout} s and did not stop when interrupted"
+        self._killed_for_cpu = False
         cell.outputs.append(error_output("KernelRestarted", f"{reason}; the grader restarted the "
                                          "kernel and re-ran the cells before this one"))
         truncate_outputs(cell, self.max_output_chars, self.max_outputs)

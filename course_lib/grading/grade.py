@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from ..errors import CourseError
 from .course import resolve_assignments
 from .gradebook import write_class_gradebook
-from .isolation import Settings
+from .settings import Settings
 from .results import (
     GRADED, NOT_SUBMITTED, STATE, UNGRADABLE, load_record, save_record, write_sheets, zero_cells,
 )

@@ -24,19 +24,11 @@ from ..runmode import GRADING_ENV_VAR
 from .course import CONFIG_FILE, course_config
 from .kernel import KERNEL_NAME, confinement_settings, write_kernel_spec
 from .sandbox import Limits
+from .settings import Settings
 
 _EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit)\b.*")
 AUTOGRADE_PREPROCESSORS = ("GradingExecute", "IgnorePattern", "ClearMetadataPreprocessor",
                            "LimitOutput", "SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How submissions are run; the command line sets these."""
-    cell_timeout: int = 120           # seconds a cell may run before it is interrupted
-    memory_bytes: int = 4 * 2**30     # address space of a kernel
-    output_chars: int = 100_000       # characters a cell may print; and per stored output
-    threads: int = 1                  # BLAS / OpenMP / torch threads of a kernel
 
 
 @dataclass
@@ -138,7 +130,8 @@ def kernel_environment(private, settings):
     read_write = [home, "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/shm"]
     limits = Limits(memory_bytes=settings.memory_bytes)
     write_kernel_spec(private.root / "jupyter",
-                      confinement_settings(limits, read_only, read_write, settings.output_chars))
+                      confinement_settings(limits, read_only, read_write, settings.output_chars,
+                                           settings.cell_timeout))
     threads = str(settings.threads)
     return {
         "JUPYTER_PATH": str(private.root / "jupyter"),
@@ -174,7 +167,8 @@ def grading_config(private, template, settings):
         mine.get(name) or getattr(nbgrader_preprocessors, name, None) or _nbconvert(name)
         for name in AUTOGRADE_PREPROCESSORS]
     config.GradingExecute.kernel_name = KERNEL_NAME
-    config.GradingExecute.timeout = settings.cell_timeout
+    config.GradingExecute.timeout = settings.wall_timeout
+    config.GradingExecute.cpu_limit = settings.cell_timeout
     config.GradingExecute.stash_directory = str(private.root / "stash")
     config.GradingExecute.trusted_imports = dict(template.trusted_imports)
     # A backstop behind the kernel's own cap (which also catches what is printed, not only

@@ -8,13 +8,18 @@ Before it runs any submitted code it
    connection file, and write only its working directory and its own home folder;
 2. starts ipykernel, imports the modules the tests rely on and snapshots them (`guard.take_snapshot`), so
    the grader can undo monkeypatching before each test cell;
-3. caps how much a cell may print, so megabytes of output cannot flood the grader.
+3. caps how much a cell may print, so megabytes of output cannot flood the grader;
+4. limits the CPU time of each cell: past the limit, the cell is stopped by
+   `CellTimeoutError`. CPU time rather than wall time, so that a grading machine busy with
+   other work makes no correct cell run out of time; the grader's own wall-clock timeout
+   (`execution`) is the backstop for a cell that waits without computing.
 Then it runs as an ordinary ipykernel.
 """
 import importlib
 import json
 import os
 import pkgutil
+import signal
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -27,10 +32,15 @@ TRUSTED_MODULES = ("numpy", "torch", "torch.nn", "torch.nn.functional", "torch.o
                    "collections", "random", "time")
 
 
+class CellTimeoutError(BaseException):
+    """A cell used more CPU time than the grader allows. A BaseException, like
+    KeyboardInterrupt, so that `except Exception` in a submission does not swallow it."""
+
+
 def write_kernel_spec(jupyter_dir, confinement):
     """Write the kernel spec (under `jupyter_dir`/kernels, for JUPYTER_PATH) and the
     confinement file it names. `confinement`: Limits fields plus read_only, read_write
-    (lists of paths) and output_limit (characters per cell)."""
+    (lists of paths), output_limit (characters per cell) and cell_cpu_seconds."""
     spec_dir = Path(jupyter_dir) / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     confinement_file = Path(jupyter_dir) / "confinement.json"
@@ -46,9 +56,10 @@ def write_kernel_spec(jupyter_dir, confinement):
     return spec_dir
 
 
-def confinement_settings(limits, read_only, read_write, output_limit):
+def confinement_settings(limits, read_only, read_write, output_limit, cell_cpu_seconds):
     return {**asdict(limits), "read_only": [str(p) for p in read_only],
-            "read_write": [str(p) for p in read_write], "output_limit": output_limit}
+            "read_write": [str(p) for p in read_write], "output_limit": output_limit,
+            "cell_cpu_seconds": cell_cpu_seconds}
 
 
 def _confine(settings, connection_file):
@@ -102,6 +113,19 @@ def _cap_output(shell, limit):
         stream.write = capped(stream.write)
 
 
+def _limit_cpu_time(shell, seconds):
+    """Stop each cell that has used `seconds` of the process's CPU time (all threads) with a
+    CellTimeoutError, and again every further second should the cell catch it. The grader's
+    own silent requests (`silent=True`) fire no cell events and run unlimited."""
+    def expired(signum, frame):
+        raise CellTimeoutError(f"this cell used more than {seconds:g} s of CPU time, the grader's "
+                               f"limit for one cell: does a loop never end?")
+
+    signal.signal(signal.SIGPROF, expired)
+    shell.events.register("pre_run_cell", lambda info: signal.setitimer(signal.ITIMER_PROF, seconds, 1.0))
+    shell.events.register("post_run_cell", lambda result: signal.setitimer(signal.ITIMER_PROF, 0))
+
+
 def main(argv):
     position = argv.index("--confinement")
     settings = json.loads(Path(argv[position + 1]).read_text())
@@ -121,6 +145,7 @@ def main(argv):
     _import_trusted_modules()
     guard.take_snapshot()
     _cap_output(app.shell, settings["output_limit"])
+    _limit_cpu_time(app.shell, settings["cell_cpu_seconds"])
     app.start()
 
 

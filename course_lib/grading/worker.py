@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from .isolation import Settings, autograde_and_feedback, create_private_course
+from .isolation import autograde_and_feedback, create_private_course
+from .settings import Settings
 from .feedback import leaked_lines
 from .results import GRADED, UNGRADABLE, gradebook_cells, save_record, write_atomically, zero_cells
 from .tampering import suspicious_code

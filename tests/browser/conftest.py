@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 import bootstrap
+from course_lib.runmode import GRADING_ENV_VAR
 from tests.browser.lab import CHROMIUM_VARIABLE, LabServer, describe, find_chromium, launch_chromium
 
 ARTIFACTS = bootstrap.ROOT / "build" / "test-artifacts" / "browser"
@@ -44,7 +45,10 @@ def student_course(folder):
 def student_server(tmp_path_factory):
     course = student_course(tmp_path_factory.mktemp("student-course"))
     _, arguments = bootstrap.lab_launch("student")
-    server = LabServer("student", course, arguments, tmp_path_factory.mktemp("student-server"))
+    # The kernels run the long cells at their quick sizes, as Validate does: these tests
+    # check what a student does and sees; nbval checks the full-size results.
+    server = LabServer("student", course, arguments, tmp_path_factory.mktemp("student-server"),
+                       environment={GRADING_ENV_VAR: "1"})
     yield server
     server.stop()
 

@@ -30,10 +30,10 @@ CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 JUPYTER = Path(sys.executable).parent / "jupyter"
 SERVER_START_SECONDS = 90
 # The notebook renders every cell (no windowing: a test reads cells anywhere in the
-# notebook, as a student scrolls to them); no news popup over the page or its screenshots.
+# notebook, as a student scrolls to them). Nothing else: the roles' own settings keep
+# JupyterLab's news popup away, as they do for the course's users.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 CELL_SECONDS = 300
 
@@ -57,14 +57,15 @@ def _free_port():
 
 
 class LabServer:
-    """`jupyter lab` for `role`, started in `folder` with bootstrap.py's arguments.
+    """`jupyter lab` for `role`, started in `folder` with bootstrap.py's arguments and
+    `environment` added to the server's (and so its kernels') environment.
 
     Lab's own settings go to a private folder (LAB_SETTINGS); nothing of the user's own
     JupyterLab settings takes part."""
 
     running = []  # the servers not stopped yet: a test's end shuts down their kernels
 
-    def __init__(self, role, folder, launch_arguments, scratch):
+    def __init__(self, role, folder, launch_arguments, scratch, environment=None):
         self.role, self.folder, self.scratch = role, Path(folder), Path(scratch)
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.log_path = self.scratch / f"jupyter-{role}.log"
@@ -81,7 +82,7 @@ class LabServer:
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             arguments.append("--allow-root")
-        environment = dict(os.environ, **bootstrap.role_environment(role),
+        environment = dict(os.environ, **bootstrap.role_environment(role), **(environment or {}),
                            JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"), OMP_NUM_THREADS="1",
                            PATH=os.pathsep.join([str(JUPYTER.parent), os.environ.get("PATH", "")]))
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -202,16 +203,24 @@ class NotebookPage:
         self.cell(index).locator(".jp-InputPrompt").click()
         self.page.keyboard.press("Escape")
 
-    def run_cell(self, index, seconds=CELL_SECONDS, while_running=None):
-        """Select cell `index` and press Ctrl+Enter; `while_running()` is called as soon as
-        it starts, to look at the page while the cell runs."""
+    def run_cell(self, index, seconds=CELL_SECONDS):
+        """Select cell `index` and press Ctrl+Enter."""
         self.select(index)
+        self._run(lambda: self.page.keyboard.press("Control+Enter"), seconds)
 
-        def press():
-            self.page.keyboard.press("Control+Enter")
-            if while_running is not None:
-                while_running()
-        self._run(press, seconds)
+    def record_output(self, index, selector):
+        """From now on, note every text cell `index`'s output shows while an element matching
+        `selector` is in it (e.g. a progress bar, which may close again within milliseconds).
+        `recorded_output()` returns the texts noted."""
+        self.cell(index).locator(".jp-Cell-outputWrapper").evaluate("""(area, selector) => {
+            window.__courseRecorded = [];
+            new MutationObserver(() => {
+                if (area.querySelector(selector)) window.__courseRecorded.push(area.innerText);
+            }).observe(area, {childList: true, subtree: true, characterData: true, attributes: true});
+        }""", selector)
+
+    def recorded_output(self):
+        return self.page.evaluate("() => window.__courseRecorded || []")
 
     def type_into(self, index, text):
         """Replace the source of cell `index` by typing `text` into its editor."""

@@ -15,7 +15,7 @@ from tests.browser.lab import LabServer, NotebookPage
 from tests.browser.test_student import INSTRUCTOR_PLUGINS
 from tests.grading.harness import is_answer_cell, solution_source
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-instructor")]
 
 ASSIGNMENT, NOTEBOOK = "01_epochs_iterations", "epochs_iterations"
 SUBMISSIONS_COLUMN = 8  # of formgrader's Manage Assignments table: Name, Due Date, Status, Edit, …, # Submissions

@@ -31,7 +31,8 @@ def test_outside_a_course_says_where_to_run(capsys, monkeypatch, tmp_path):
 
 
 def test_check_passes_on_the_committed_tree():
-    """Through the installed console script, as an instructor runs it."""
+    """The committed student notebooks are what nbgrader generates from the solutions:
+    checked through the installed console script, as an instructor runs it."""
     course = Path(sys.executable).parent / "course"
     result = subprocess.run([course, "release", "--check"], cwd=COURSE_ROOT,
                             capture_output=True, text=True)

@@ -55,14 +55,17 @@ class GradingCourse:
 
     def submission(self, name, answers=None):
         """The released notebook with answer cells filled: the solution by default,
-        `answers[grade_id]` where given; `answers=None` for the blank notebook."""
+        `answers[grade_id]` where given, the released (blank) cell where that is None;
+        `answers=None` for the blank notebook."""
         released = self.read(RELEASE_DIRECTORY, name)
         if answers is None:
             return released
         solutions = {grade_id(cell): cell for cell in self.read(SOURCE_DIRECTORY, name).cells}
         for cell in released.cells:
             if is_answer_cell(cell):
-                cell.source = answers.get(grade_id(cell), solution_source(solutions[grade_id(cell)]))
+                answer = answers.get(grade_id(cell), solution_source(solutions[grade_id(cell)]))
+                if answer is not None:
+                    cell.source = answer
         return released
 
     def submit(self, student, notebooks):
