@@ -14,12 +14,13 @@ samples still takes an optimizer step — round up unless drop_last=True."
   answer that ran what it was meant to write itself.
 - `values`: check_array, check_scalar, check_integer — for any exercise.
 - `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
-  `optimizers`, `schedules`, `regularization`, `normalization`, `augmentation`: checks of
-  whole functions, one module per topic. They run the student's function on
-  inputs of their own and compute the expected values with torch (float64, autograd), never
-  with the course_lib references, which they import only to declare each exercise (its
-  signature, and that the answer must not run it); `check_gradients` compares named
-  gradients for any later exercise.
+  `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
+  `normalization`, `running_stats`, `normalization_backward`, `augmentation`: checks of
+  whole functions, one module per topic. They run the student's function on inputs of
+  their own and compute the expected values with torch (float64, autograd), never with the
+  course_lib references, which they import only to declare each exercise (its signature,
+  and that the answer must not run it); `check_gradients` compares named gradients for any
+  later exercise.
 
 Tamper-proofing: the checks run in the student's kernel, after the student's code, which
 may replace `np.allclose`, `torch.allclose` or a builtin — by accident or to pass. So a
@@ -41,17 +42,20 @@ from .backprop import (
 from .augmentation import check_mixup_batch, check_shift_images
 from .batching import check_epoch_batches, check_minibatch_indices, check_minibatches
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
+from .clipping import check_clip_grad_norm
+from .dropout import check_dropout
+from .early_stopping import check_early_stopper
 from .failure import CheckFailure, DelegationFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
-from .normalization import check_batch_norm_backward, check_batch_norm_forward, check_update_running_stats
+from .normalization import check_batch_norm_forward
+from .normalization_backward import check_batch_norm_backward
 from .optimizers import (
     check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
 )
-from .regularization import (
-    check_clip_grad_norm, check_dropout, check_early_stopper, check_l1_penalty_gradients, check_l2_penalty,
-)
+from .penalties import check_l1_penalty_gradients, check_l2_penalty
+from .running_stats import check_update_running_stats
 from .schedules import (
     check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,

@@ -12,19 +12,18 @@ names the call, the output that differs, and the usual mistake that reproduces i
 wrapping pixels around, down and right swapped, lam and 1 - lam swapped, class indices mixed
 instead of one-hot vectors, ...), recomputed on the same data.
 
-The student's function gets copies of its tensors and fails if it changes them in place;
-a crash, `raise NotImplementedError()`, or a return of the wrong kind each get their own
-message. Tamper-proofing as in the rest of the package: numpy, torch and builtins are bound
-at import, the data come from a local numpy generator, and the student's warnings are
-silenced (nbgrader counts stderr as a failure).
+The student's function runs through the harness, on copies of its tensors (changing one
+fails), under the delegation watch: it must not run course_lib's own augmentation
+(course_lib.data.augmentation's shift and random_shift, mixup). Both exercises are written in
+torch, so torch's operations are all allowed. Tamper-proofing as in the rest of the package:
+numpy, torch and builtins are bound at import, and the data come from a local numpy
+generator.
 """
 from builtins import (
-    Exception, IndexError, NotImplementedError, RuntimeError, ValueError, enumerate, float,
-    getattr, int, isinstance, len, max, min, str, tuple, type, zip,
+    IndexError, RuntimeError, ValueError, enumerate, float, int, isinstance, len, list, max, min,
+    str, tuple,
 )
 from types import SimpleNamespace
-from warnings import catch_warnings as _catch_warnings
-from warnings import simplefilter as _simplefilter
 
 from torch import Tensor as _Tensor
 from torch import float32 as _torch_float32
@@ -33,48 +32,31 @@ from torch import from_numpy as _from_numpy
 from torch import uint8 as _torch_uint8
 from torch.nn.functional import one_hot as _one_hot
 
-from ._trusted import default_rng, np
-from .failure import NOT_IMPLEMENTED, CheckFailure, fail, kind_of, unpacked
+from course_lib.data import augmentation as _course
+
+from ._trusted import default_rng, isclose, np
+from .failure import CheckFailure, fail, kind_of, unpacked
+from .harness import Answer, exercise
 from .values import check_array
 
 TOLERANCES = {_torch_float32: (1e-6, 1e-6), _torch_float64: (1e-12, 1e-12)}
 _NUMPY_DTYPES = {_torch_float32: np.float32, _torch_float64: np.float64}
 
 
+class _Notebook:
+    """The exercises as the notebook states them, for their names and parameters in
+    messages: course_lib's shift takes one shift per image, its mixup draws lam and the
+    permutation itself."""
 
-# ------------------------------------------------------------------ running the student's code
+    def mixup_batch(inputs, targets, lam, permutation, num_classes):
+        """Returns (mixed_inputs, soft_targets)."""
 
-def _name(function, default):
-    name = getattr(function, "__name__", default)
-    return name if isinstance(name, str) and name.isidentifier() and name != "<lambda>" else default
+    def shift_images(images, down, right):
+        """Returns images [N, H, W] moved down and right, vacated pixels 0."""
 
 
-def _run(function, call, arguments, crash_hint):
-    """function(*arguments), each (name, numpy array) passed as a tensor copy of the array and
-    each (None, value) as the value, with warnings silenced; a crash, or a tensor changed in
-    place, fails with the reason."""
-    __tracebackhide__ = True
-    given = [value if name is None else _from_numpy(value.copy()) for name, value in arguments]
-    tensors = [(name, value) for name, value in arguments if name is not None]
-    copies = [value for (name, _), value in zip(arguments, given) if name is not None]
-    try:
-        with _catch_warnings(), np.errstate(all="ignore"):
-            _simplefilter("ignore")
-            result = function(*given)
-    except Exception as error:
-        if isinstance(error, NotImplementedError):
-            fail(f"{call} raised NotImplementedError: {NOT_IMPLEMENTED}")
-        message = f"{call} raised {type(error).__name__}: {error}"
-        if isinstance(error, (RuntimeError, ValueError, IndexError)):
-            message += f"\nHint: {crash_hint}"
-        raise CheckFailure(message) from error
-    for (name, original), given in zip(tensors, copies):
-        now = given.numpy()
-        if now.shape != original.shape or not (now == original).all():
-            fail(f"{call} changed its argument {name} in place (an in-place operation such as "
-                 f"{name}.mul_(...), {name} *= ..., or {name}[...] = ... writes into the "
-                 f"caller's tensor): compute into a new tensor, or work on {name}.clone().")
-    return result
+MIXUP_BATCH = exercise(_Notebook.mixup_batch, forbidden=(_course.mixup,))
+SHIFT_IMAGES = exercise(_Notebook.shift_images, forbidden=(_course.shift, _course.random_shift))
 
 
 def _compare(context, name, actual, expected, *, dtype, known_mistakes=(), hint=None,
@@ -149,14 +131,21 @@ def _two_tensors(context, result):
     return unpacked(f"{context}: it returned", result, 2, "a tuple of two tensors (mixed_inputs, soft_targets)")
 
 
-def _soft_target_problem(context, soft_targets, targets, num_classes, dtype):
-    """Fail with the cause for soft targets of the shape or dtype of a known mistake."""
+def _soft_target_problem(context, soft_targets, targets, lam, permutation, num_classes, dtype):
+    """Fail with the cause for soft targets of the shape or dtype of a known mistake, the
+    cause named only when that mistake reproduces their values."""
     __tracebackhide__ = True
     if not isinstance(soft_targets, _Tensor):
         return
     n = len(targets)
     shape = tuple(soft_targets.shape)
-    if shape == (n,):
+    values = soft_targets.detach().double().numpy() if soft_targets.is_floating_point() else None
+    rtol, atol = TOLERANCES[dtype]
+
+    def reproduces(wrong):
+        return values is not None and isclose(values, wrong, rtol=rtol, atol=atol).all()
+
+    if shape == (n,) and reproduces(lam * targets + (1 - lam) * targets[permutation]):
         fail(f"{context}: soft_targets has shape ({n},) but should have shape ({n}, "
              f"{num_classes}): the class indices are mixed, lam * targets + (1 - lam) * "
              f"targets[permutation], which gives a class between the two (a 2.6 mixes 'a bit "
@@ -164,10 +153,12 @@ def _soft_target_problem(context, soft_targets, targets, num_classes, dtype):
              f"num_classes).")
     highest = int(targets.max()) + 1
     if shape == (n, highest) and highest != num_classes:
-        fail(f"{context}: soft_targets has shape {shape} but should have shape ({n}, "
-             f"{num_classes}): num_classes is ignored — F.one_hot(targets) makes only as many "
-             f"columns as the largest target + 1 ({highest} here); pass num_classes, "
-             f"F.one_hot(targets, num_classes).")
+        one_hot = _one_hot(_from_numpy(targets), highest).numpy().astype(np.float64)
+        if reproduces(lam * one_hot + (1 - lam) * one_hot[permutation]):
+            fail(f"{context}: soft_targets has shape {shape} but should have shape ({n}, "
+                 f"{num_classes}): num_classes is ignored — F.one_hot(targets) makes only as "
+                 f"many columns as the largest target + 1 ({highest} here); pass num_classes, "
+                 f"F.one_hot(targets, num_classes).")
     if shape == (n, num_classes) and not soft_targets.is_floating_point():
         fail(f"{context}: soft_targets has dtype {soft_targets.dtype}, but soft targets are "
              f"fractions such as 0.7 and 0.3, of the inputs' dtype {dtype}: F.one_hot gives "
@@ -195,7 +186,9 @@ def check_mixup_batch(mixup_batch, *, seed=0, shape=(6, 5), lam=None, num_classe
     if len(shape) < 1 or shape[0] < 2 or num_classes < 1 or dtype not in TOLERANCES:
         raise ValueError(f"shape must be (N, ...) with N >= 2, num_classes at least 1 and dtype "
                          f"torch.float32 or torch.float64, got {shape}, {num_classes}, {dtype}")
-    name = _name(mixup_batch, "mixup_batch")
+    answer = Answer(MIXUP_BATCH, mixup_batch, shape_hint=(
+        "inputs is [N, ...], targets and permutation [N]: inputs[permutation] and "
+        "F.one_hot(targets, num_classes) [N, num_classes] need no reshaping."))
     for index, scenario in enumerate(_mixup_scenarios(shape, lam, num_classes, dtype)):
         rng = default_rng((int(seed), index))
         n = scenario.shape[0]
@@ -203,15 +196,12 @@ def check_mixup_batch(mixup_batch, *, seed=0, shape=(6, 5), lam=None, num_classe
         classes = num_classes - 1 if scenario.missing_last else num_classes
         targets = rng.integers(0, classes, n)
         permutation = _cycle(rng, n)
-        call = f"{name}(inputs, targets, {scenario.lam!r}, permutation, {num_classes})"
+        arguments = (_from_numpy(x), _from_numpy(targets), scenario.lam, _from_numpy(permutation),
+                     num_classes)
         dtype_words = "float64" if scenario.dtype == _torch_float64 else "float32"
-        context = (f"{call} with inputs of shape {scenario.shape} of dtype {dtype_words}"
-                   + (f", {scenario.words}" if scenario.words else ""))
-        result = _two_tensors(context, _run(
-            mixup_batch, call, [("inputs", x), ("targets", targets), (None, scenario.lam),
-                                ("permutation", permutation), (None, num_classes)],
-            crash_hint="inputs is [N, ...], targets and permutation [N]: inputs[permutation] "
-                       "and F.one_hot(targets, num_classes) [N, num_classes] need no reshaping."))
+        context = (f"{answer.words(*arguments)} with inputs of shape {scenario.shape} of dtype "
+                   f"{dtype_words}" + (f", {scenario.words}" if scenario.words else ""))
+        result = _two_tensors(context, answer(*arguments))
         x64 = x.astype(np.float64)
         one_hot = _one_hot(_from_numpy(targets), num_classes).numpy().astype(np.float64)
         lam_ = scenario.lam
@@ -221,7 +211,8 @@ def check_mixup_batch(mixup_batch, *, seed=0, shape=(6, 5), lam=None, num_classe
         _compare(context, "mixed_inputs", result[0], _from_numpy(expected[0]),
                  dtype=scenario.dtype, known_mistakes=mistakes["mixed_inputs"],
                  hint="mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation].")
-        _soft_target_problem(context, result[1], targets, num_classes, scenario.dtype)
+        _soft_target_problem(context, result[1], targets, lam_, permutation, num_classes,
+                             scenario.dtype)
         _compare(context, "soft_targets", result[1], _from_numpy(expected[1]),
                  dtype=scenario.dtype, known_mistakes=mistakes["soft_targets"],
                  hint="soft_targets = lam * one_hot + (1 - lam) * one_hot[permutation], with "
@@ -287,14 +278,20 @@ SHIFT_FORMULA = ("output[:, i, j] = images[:, i - down, j - right] where that is
                  "torch.zeros_like(images).")
 
 
-def _crash_hint(down, right, height, width):
+def _crash_advice(down, right, height, width):
+    """The advice after a crash of slicing or indexing, for a shift of `down` and `right`."""
     if not (-height < down < height and -width < right < width):
-        return ("a shift of at least the image's size leaves no pixel inside: the result is all "
+        hint = ("a shift of at least the image's size leaves no pixel inside: the result is all "
                 "zeros. Clamp the shift to the size, or return zeros.")
-    if down == 0 or right == 0:
-        return ("with a shift of 0, a slice such as images[:, :-down] is images[:, :0], which is "
+    elif down == 0 or right == 0:
+        hint = ("with a shift of 0, a slice such as images[:, :-down] is images[:, :0], which is "
                 "empty: write the bounds out, images[:, :H - down].")
-    return SHIFT_FORMULA
+    else:
+        hint = SHIFT_FORMULA
+
+    def advice(error):
+        return hint if isinstance(error, (RuntimeError, ValueError, IndexError)) else None
+    return advice
 
 
 def check_shift_images(shift_images, *, seed=0, shape=(2, 5, 6), down=None, right=None,
@@ -312,7 +309,6 @@ def check_shift_images(shift_images, *, seed=0, shape=(2, 5, 6), down=None, righ
     shape = tuple(int(size) for size in shape)
     if len(shape) != 3 or 0 in shape:
         raise ValueError(f"shape must be (N, H, W) of positive sizes, got {shape}")
-    name = _name(shift_images, "shift_images")
     _, height, width = shape
     for index, ((down_, right_), words, scenario_dtype) in enumerate(
             _shift_scenarios(shape, down, right, dtype)):
@@ -321,11 +317,12 @@ def check_shift_images(shift_images, *, seed=0, shape=(2, 5, 6), down=None, righ
         # pixels never 0, so that a 0 in the output is always a vacated pixel
         images = (rng.integers(1, 256, shape) if numpy_dtype.kind in "iu"
                   else rng.uniform(0.1, 1.0, shape)).astype(numpy_dtype)
-        call = f"{name}(images, {int(down_)}, {int(right_)})"
-        context = (f"{call} with images of shape {shape} of dtype "
+        answer = Answer(SHIFT_IMAGES, shift_images,
+                        advice=_crash_advice(down_, right_, height, width))
+        arguments = (_from_numpy(images), int(down_), int(right_))
+        context = (f"{answer.words(*arguments)} with images of shape {shape} of dtype "
                    f"{str(scenario_dtype).replace('torch.', '')}" + (f", {words}" if words else ""))
-        result = _run(shift_images, call, [("images", images), (None, down_), (None, right_)],
-                      _crash_hint(down_, right_, height, width))
+        result = answer(*arguments)
         if isinstance(result, (tuple, list)):
             fail(f"{context}: it returned {kind_of(result)} of {len(result)} values, but one "
                  f"tensor of shape {shape} is expected.")

@@ -4,7 +4,10 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.checking.augmentation import check_mixup_batch, check_shift_images
+from course_lib.checking.failure import DelegationFailure
+from course_lib.data import augmentation
 from tests.grading.wrong_answers import defined_by
+from tests.checking.calls import counted
 from tests.checking.failures import failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
@@ -68,6 +71,30 @@ def test_test_authors_errors_are_not_student_failures():
         check_shift_images(shift_images, shape=(4, 4))
 
 
+def test_each_scenario_calls_the_answer_once():
+    """mixup: flat inputs, images, a missing class, lam = 1, lam = 0, float64; shifts: eight
+    shifts of float32 images and one of uint8 images."""
+    mixup, shift = counted(mixup_batch), counted(shift_images)
+    check_mixup_batch(mixup)
+    check_shift_images(shift)
+    assert (mixup.calls, shift.calls) == (6, 9)
+
+
+def test_the_courses_augmentation_is_not_an_answer():
+    def by_the_courses_shift(images, down, right):
+        shifts = torch.tensor([[down, right]] * images.shape[0])
+        return augmentation.shift(images.double(), shifts).to(images.dtype)
+
+    def by_the_courses_mixup(inputs, targets, lam, permutation, num_classes):
+        _, one_hot = augmentation.mixup(inputs, targets, 0.0, generator=torch.Generator(), num_classes=num_classes)
+        return lam * inputs + (1 - lam) * inputs[permutation], lam * one_hot + (1 - lam) * one_hot[permutation]
+
+    with pytest.raises(DelegationFailure, match="shift_images\\(images, 1, 0\\) called course_lib.data.augmentation.shift"):
+        check_shift_images(named("shift_images", by_the_courses_shift))
+    with pytest.raises(DelegationFailure, match="called course_lib.data.augmentation.mixup"):
+        check_mixup_batch(named("mixup_batch", by_the_courses_mixup))
+
+
 def test_checks_leave_the_global_random_states_alone():
     assert_global_random_state_untouched(lambda: check_mixup_batch(mixup_batch))
     assert_global_random_state_untouched(lambda: check_shift_images(shift_images))
@@ -115,6 +142,15 @@ def test_mixup_mistakes_are_named(function, phrase, capsys):
     assert message.startswith("mixup_batch(inputs, targets, ")
     assert phrase in message, message
     assert capsys.readouterr() == ("", "")
+
+
+def test_soft_targets_of_a_mistakes_shape_name_it_only_if_it_reproduces_them():
+    def class_indices_scaled(x, t, lam, p, k):
+        return mixup_batch(x, t, lam, p, k)[0], 2 * lam * t + (1 - lam) * t[p]
+
+    message = failure_message(check_mixup_batch, named("mixup_batch", class_indices_scaled))
+    assert "soft_targets has shape (6,) but should have shape (6, 4)" in message
+    assert "the class indices are mixed" not in message
 
 
 def test_mixup_crashes_and_not_implemented_are_told():
