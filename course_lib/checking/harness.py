@@ -12,7 +12,8 @@ Declare each exercise once, at import of the checking module that checks it:
   signature's parameter names, `softmax(input, dim=-1)`. The answer must not run it.
 - `forbidden`: what else the answer must not run: for an exercise written from scratch,
   torch's implementation of the same operation (function, `torch.Tensor` method,
-  `torch.nn.functional` function, class); a course_lib helper that does the whole job. As
+  `torch.nn.functional` function, class; `AUTOGRAD` where a gradient is to be derived by
+  hand); a course_lib helper that does the whole job. As
   objects, or as (public name, object) pairs where no public name is found (see `watch`).
   Never a building block the notebook hands out — the references of earlier exercises,
   helpers such as `one_hot` or `sigmoid` — nor ordinary numpy and torch operations; in an
@@ -79,6 +80,7 @@ from itertools import islice
 from re import compile as _compile
 from warnings import catch_warnings, simplefilter
 
+import torch
 from torch import Tensor as _Tensor
 from torch import all as _torch_all
 from torch import eq as _torch_eq
@@ -91,6 +93,10 @@ from .failure import NOT_IMPLEMENTED, CheckFailure, DelegationFailure, fail, kin
 from .watch import Watch, Watchlist, trusted
 
 _OWN_GLOBALS = globals()
+
+# What an exercise that derives a gradient by hand forbids: autograd, however it is reached
+# (loss.backward(), torch.autograd.grad, torch.func.grad, which calls it).
+AUTOGRAD = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
 
 SHAPE_HINT = ("the shapes of two arrays it combines don't fit together: compare the shape of "
               "each array on the failing line (x.shape) with the shapes the docstring gives.")
@@ -126,15 +132,20 @@ class Exercise:
     fresh_result: bool
 
 
-def exercise(reference, *, forbidden=(), mutates=(), fresh_result=False):
-    """The exercise whose answer replaces `reference` (see the module docstring)."""
-    parameters = _parameter_names(reference)
-    unknown = [name for name in mutates if name not in parameters]
+def exercise(reference, *, forbidden=(), mutates=(), fresh_result=False, parameters=None):
+    """The exercise whose answer replaces `reference` (see the module docstring).
+    `parameters`: the answer cell's parameter names, where its signature is not the
+    reference's (cross_entropy(input, target) for one with a `reduction` too, one_hot(labels,
+    num_classes) for torch's one_hot(tensor, num_classes=-1))."""
+    name = reference.__name__
+    if parameters is None:
+        parameters, signature = _parameter_names(reference), _signature_words(name, reference)
+    else:
+        parameters, signature = tuple(parameters), f"{name}({', '.join(parameters)})"
+    unknown = [parameter for parameter in mutates if parameter not in parameters]
     if unknown:
-        raise ValueError(f"mutates names {unknown}, which are not parameters of "
-                         f"{reference.__name__}{parameters}")
-    return Exercise(reference=reference, name=reference.__name__, parameters=parameters,
-                    signature=_signature_words(reference.__name__, reference),
+        raise ValueError(f"mutates names {unknown}, which are not parameters of {name}{parameters}")
+    return Exercise(reference=reference, name=name, parameters=parameters, signature=signature,
                     watchlist=Watchlist((reference, *forbidden)), mutates=frozenset(mutates),
                     fresh_result=fresh_result)
 
@@ -258,7 +269,7 @@ class Answer:
         return message if hint is None else f"{message}\nHint: {hint}"
 
 
-__all__ = ["Answer", "Exercise", "SHAPE_HINT", "exercise", "trusted"]
+__all__ = ["AUTOGRAD", "Answer", "Exercise", "SHAPE_HINT", "exercise", "trusted"]
 
 
 @contextmanager
