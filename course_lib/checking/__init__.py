@@ -8,13 +8,13 @@ samples still takes an optimizer step — round up unless drop_last=True."
 - `harness`: the one way a check runs the student's function — `exercise(reference, ...)`
   declares an exercise (its name and signature, what the answer must not delegate to, which
   arguments it may change in place), `Answer(exercise, function)` runs it on copies of its
-  inputs, quietly, under the delegation watch (`watch`), turning a crash, an argument
-  changed in place, an input kept by reference or a call of the course's own solution into
-  a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
+  inputs (`arguments`), quietly, under the delegation watch (`watch`), turning a crash, an
+  argument changed in place, an input kept by reference or a call of the course's own
+  solution into a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
   answer that ran what it was meant to write itself.
 - `values`: check_array, check_scalar, check_integer — for any exercise.
-- `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
-  `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
+- `batching`, `regression`, `training`, `softmax`, `backprop`, `gradient_check`, `initialization`,
+  `classification`, `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
   `normalization`, `running_stats`, `normalization_backward`, `augmentation`: checks of
   whole functions, one module per topic. They run the student's function on inputs of
   their own and compute the expected values with torch (float64, autograd), never with the
@@ -36,11 +36,13 @@ when they run, so `schedules` puts back `math` and the builtins as they were at 
 while torch computes its expected rates, then restores the student's.
 """
 from .backprop import (
-    check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
-    check_mlp_backward, check_relu_backward, check_softmax,
+    check_cross_entropy_backward, check_gradients, check_linear_backward, check_mlp_backward,
+    check_relu_backward,
 )
 from .augmentation import check_mixup_batch, check_shift_images
-from .batching import check_epoch_batches, check_minibatch_indices, check_minibatches
+from .batching import (
+    check_iterations_per_epoch, check_minibatch_indices, check_minibatches, check_total_updates,
+)
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
 from .clipping import check_clip_grad_norm
 from .dropout import check_dropout
@@ -55,27 +57,33 @@ from .optimizers import (
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
 )
 from .penalties import check_l1_penalty_gradients, check_l2_penalty
+from .regression import (
+    check_linear_regression_gradients, check_logistic_regression_gradients,
+    check_minibatch_gradient_descent,
+)
 from .running_stats import check_update_running_stats
 from .schedules import (
     check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
+from .softmax import check_cross_entropy, check_softmax
 from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
-    "CheckFailure", "DelegationFailure", "check_adam_update", "check_adamax_update", "check_adamw_update",
-    "check_array", "check_batch_norm_backward", "check_batch_norm_forward",
+    "CheckFailure", "DelegationFailure", "check_adam_update", "check_adamax_update",
+    "check_adamw_update", "check_array", "check_batch_norm_backward", "check_batch_norm_forward",
     "check_clip_grad_norm", "check_confusion_matrix", "check_cosine_annealing_lr",
     "check_cross_entropy", "check_cross_entropy_backward", "check_cyclic_lr", "check_dropout",
-    "check_early_stopper", "check_ema_momentum_update", "check_epoch_batches",
-    "check_exponential_lr", "check_gradients", "check_integer", "check_kaiming_normal",
+    "check_early_stopper", "check_ema_momentum_update", "check_exponential_lr", "check_gradients",
+    "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
     "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
-    "check_minibatch_indices", "check_minibatches", "check_mixup_batch", "check_mlp_backward",
-    "check_momentum_update", "check_nesterov_update", "check_numerical_gradient",
-    "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
+    "check_linear_regression_gradients", "check_logistic_regression_gradients",
+    "check_minibatch_gradient_descent", "check_minibatch_indices", "check_minibatches",
+    "check_mixup_batch", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",
+    "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
     "check_reduce_lr_on_plateau", "check_relu_backward", "check_rmsprop_update", "check_scalar",
     "check_sgd_update", "check_shift_images", "check_softmax", "check_step_lr",
-    "check_train_epoch", "check_train_step", "check_update_running_stats",
+    "check_total_updates", "check_train_epoch", "check_train_step", "check_update_running_stats",
     "check_warmup_cosine_lr",
 ]
