@@ -1,5 +1,5 @@
 """`CheckFailure`, and the small pieces of English its messages are built from."""
-from builtins import float, int, isinstance, len, list, str, super, tuple, type
+from builtins import float, getattr, int, isinstance, len, list, str, super, tuple, type
 
 import torch
 
@@ -83,3 +83,18 @@ def listing(items, limit=5):
     if len(words) == 1:
         return words[0]
     return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def mistake(explanation):
+    """Mark a wrong variant of an exercise (a small wrong function or class) with the sentence
+    that tells the student its mistake, as `variant.explanation`."""
+    def explained(wrong):
+        wrong.explanation = explanation
+        return wrong
+    return explained
+
+
+def name_of(function, default):
+    """The student's function's name, or the exercise's for a lambda or a nameless callable."""
+    name = getattr(function, "__name__", default)
+    return name if isinstance(name, str) and name.isidentifier() else default

@@ -26,14 +26,3 @@ def named(name, function):
     (a check's messages call the function by its name)."""
     function.__name__ = name
     return function
-
-
-def counting(function):
-    """`function`, under its name, counting its calls in `.calls`: a test of how often a check
-    runs the student's code (tests count calls, never time)."""
-    def counted(*args, **kwargs):
-        counted.calls += 1
-        return function(*args, **kwargs)
-    counted.calls = 0
-    counted.__name__ = function.__name__
-    return counted

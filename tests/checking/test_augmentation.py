@@ -7,7 +7,7 @@ from course_lib.checking.augmentation import check_mixup_batch, check_shift_imag
 from course_lib.checking.failure import DelegationFailure
 from course_lib.data import augmentation
 from tests.grading.wrong_answers import defined_by
-from tests.checking.calls import counted
+from tests.calls import counted
 from tests.checking.failures import failure_message, named
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 

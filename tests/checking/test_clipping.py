@@ -7,7 +7,7 @@ import torch
 from course_lib import scratch
 from course_lib.checking.clipping import check_clip_grad_norm
 from course_lib.checking.failure import DelegationFailure
-from tests.checking.calls import counted
+from tests.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checking.failure import CheckFailure, fail, kind_of, listing, number, verb
+from course_lib.checking.failure import CheckFailure, fail, kind_of, listing, mistake, name_of, number, verb
 
 
 def test_check_failure_is_an_assertion_error_carrying_its_message():
@@ -36,3 +36,18 @@ def test_number_and_listing_write_as_a_student_reads():
     assert listing([3]) == "3"
     assert listing([3, 17, 42]) == "3, 17 and 42"
     assert listing(range(12)) == "0, 1, 2, 3, 4, … (12 in all)"
+
+
+def test_a_lambda_or_a_nameless_callable_is_called_by_the_exercise_name():
+    def sgd_update(param, grad, state):
+        return None
+    assert name_of(sgd_update, "update") == "sgd_update"
+    assert name_of(lambda p, g, s: None, "sgd_update") == "sgd_update"
+    assert name_of(object(), "sgd_update") == "sgd_update"
+
+
+def test_a_mistake_carries_its_explanation():
+    @mistake("the bias correction is missing.")
+    def adam_without_bias_correction():
+        return None
+    assert adam_without_bias_correction.explanation == "the bias correction is missing."

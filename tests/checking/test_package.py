@@ -8,7 +8,8 @@ import pytest
 
 import course_lib.checking
 
-MODULES = sorted(Path(course_lib.checking.__file__).parent.glob("*.py"))
+PACKAGE = Path(course_lib.checking.__file__).parent
+MODULES = sorted(PACKAGE.rglob("*.py"))  # the subpackages' modules too
 BUILTIN_NAMES = frozenset(name for name in dir(builtins) if not name.startswith("__"))
 
 
@@ -30,7 +31,7 @@ def builtins_looked_up_at_call_time(path):
     return sorted(used - bound)
 
 
-@pytest.mark.parametrize("path", MODULES, ids=[path.stem for path in MODULES])
+@pytest.mark.parametrize("path", MODULES, ids=[path.relative_to(PACKAGE).with_suffix("").as_posix() for path in MODULES])
 def test_every_builtin_a_checking_module_uses_is_bound_at_import(path):
     unbound = builtins_looked_up_at_call_time(path)
     assert not unbound, (f"{path.name} looks up {', '.join(unbound)} when it runs: bind them at import, "

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from course_lib import scratch
 from course_lib.checking.failure import DelegationFailure
 from course_lib.checking.running_stats import check_update_running_stats
-from tests.checking.calls import counted
+from tests.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered

@@ -100,6 +100,13 @@ def test_the_first_forbidden_function_to_run_is_the_one_named():
     assert hit_of(both) == "torch.nn.functional.softmax"
 
 
+def test_a_function_a_listed_class_also_holds_is_named_after_the_reference_listed_first():
+    from course_lib.optim import SGD, sgd_update  # SGD keeps sgd_update as its update rule
+
+    assert hit_of(lambda: sgd_update(np.ones(2), np.ones(2), {}, lr=0.1), Watchlist((sgd_update, SGD))) == \
+        "course_lib.optim.sgd_update"
+
+
 def test_a_class_is_watched_through_its_methods():
     watchlist = Watchlist((BatchSampler,))
     assert hit_of(lambda: len(DataLoader(range(10), batch_size=3)), watchlist) == \

@@ -1,5 +1,3 @@
-from collections import Counter
-
 import numpy as np
 import pytest
 import torch
@@ -8,7 +6,7 @@ from course_lib.data.augmentation import elastic_distortion, random_rotation, ra
 from course_lib.widgets import augmentation as augmentation_panel
 from course_lib.widgets._figure import render_png
 from course_lib.widgets.augmentation import AugmentationExplorer, augmentation_explorer
-from tests.widgets.counting import counted
+from tests.calls import counted
 
 
 def digits(count=8):
@@ -105,14 +103,14 @@ def test_images_of_another_shape_are_refused():
 
 def test_each_change_augments_once_and_draws_once(panel, monkeypatch):
     # how long an update takes is measured in benchmarks/widgets.py
-    calls = Counter()
-    monkeypatch.setattr(augmentation_panel, "elastic_distortion", counted(calls, "augmentations", elastic_distortion))
-    monkeypatch.setattr(augmentation_panel, "render_png", counted(calls, "pictures", render_png))
+    augmentations, pictures = counted(elastic_distortion), counted(render_png)
+    monkeypatch.setattr(augmentation_panel, "elastic_distortion", augmentations)
+    monkeypatch.setattr(augmentation_panel, "render_png", pictures)
 
     panel.elastic_alpha.value = 40.0
     panel.draw_again.click()
 
-    assert calls == {"augmentations": 2, "pictures": 2}
+    assert (augmentations.calls, pictures.calls) == (2, 2)
 
 
 def test_augmentation_explorer_displays_as_its_widget(panel):

@@ -1,5 +1,3 @@
-from collections import Counter
-
 import ipywidgets
 import numpy as np
 import pytest
@@ -9,7 +7,7 @@ from course_lib.data import iterations_per_epoch
 from course_lib.scratch.regression import logistic_regression_gradients
 from course_lib.widgets import epochs as epochs_panel
 from course_lib.widgets._figure import render_png
-from tests.widgets.counting import counted
+from tests.calls import counted
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +104,11 @@ def test_a_change_trains_once_and_draws_once(monkeypatch):
     # that a change costs one run and one picture, whatever else the panel does
     rng = np.random.default_rng(1)
     X, y = rng.random((2000, 784)).astype(np.float32), rng.integers(0, 2, 2000).astype(np.float32)
-    calls = Counter()
-    explorer = widgets.epoch_explorer(X, y, n_samples=2000, epochs=8,
-                                      gradients=counted(calls, "gradient steps", logistic_regression_gradients))
-    monkeypatch.setattr(epochs_panel, "render_png", counted(calls, "pictures", render_png))
-    calls.clear()
+    gradient_steps, pictures = counted(logistic_regression_gradients), counted(render_png)
+    explorer = widgets.epoch_explorer(X, y, n_samples=2000, epochs=8, gradients=gradient_steps)
+    monkeypatch.setattr(epochs_panel, "render_png", pictures)
+    gradient_steps.calls = 0
 
     explorer.batch_size.value = 1  # 16,000 steps: the worst case the controls allow
 
-    assert calls == {"gradient steps": 16_000, "pictures": 1}
+    assert (gradient_steps.calls, pictures.calls) == (16_000, 1)

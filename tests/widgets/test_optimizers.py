@@ -1,5 +1,3 @@
-from collections import Counter
-
 import numpy as np
 import pytest
 
@@ -9,7 +7,7 @@ from course_lib.optim.surfaces import ill_conditioned_quadratic, rosenbrock, tra
 from course_lib.widgets import optimizers as optimizers_panel
 from course_lib.widgets._figure import render_png
 from course_lib.widgets.optimizers import OPTIMIZERS
-from tests.widgets.counting import counted
+from tests.calls import counted
 
 
 @pytest.fixture
@@ -134,13 +132,13 @@ def test_a_change_runs_the_optimizer_once_and_draws_once(panel, monkeypatch):
     # the speed of the longest run is measured in benchmarks/widgets.py
     panel.surface.value = "Rosenbrock"
     panel.optimizer.value = "Adam"
-    calls = Counter()
-    monkeypatch.setattr(optimizers_panel, "trajectory", counted(calls, "runs", trajectory))
-    monkeypatch.setattr(optimizers_panel, "render_png", counted(calls, "pictures", render_png))
+    runs, pictures = counted(trajectory), counted(render_png)
+    monkeypatch.setattr(optimizers_panel, "trajectory", runs)
+    monkeypatch.setattr(optimizers_panel, "render_png", pictures)
 
     panel.steps.value = 2000  # the longest run the controls allow
 
-    assert calls == {"runs": 1, "pictures": 1}
+    assert (runs.calls, pictures.calls) == (1, 1)
     assert len(panel.trajectory) == 2001
 
 

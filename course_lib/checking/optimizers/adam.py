@@ -27,9 +27,9 @@ from course_lib.optim import adamax_update as _reference_adamax
 from course_lib.optim import adamw_update as _reference_adamw
 
 from .._trusted import np
+from ..failure import mistake
 from .rule import (
-    ADAPTIVE, Rule, averaged, counted, decayed, decoupled, ignoring_decay,
-    miscounting, mistake, swapping_betas, without_decay,
+    ADAPTIVE, Rule, averaged, counted, decayed, decoupled, ignoring_decay, miscounting, swapping_betas, without_decay,
 )
 from .stream import check
 

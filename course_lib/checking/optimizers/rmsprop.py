@@ -15,9 +15,9 @@ from course_lib.optim import RMSprop as _ReferenceRMSprop
 from course_lib.optim import rmsprop_update as _reference
 
 from .._trusted import np
+from ..failure import mistake
 from .rule import (
-    EPS, DECAY, DEFAULTS, LR_HALVED, TINY_GRADIENTS, TWO, Rule, Scenario, averaged,
-    counted, decayed, ignoring_decay, mistake,
+    EPS, DECAY, DEFAULTS, LR_HALVED, TINY_GRADIENTS, TWO, Rule, Scenario, averaged, counted, decayed, ignoring_decay,
 )
 from .stream import check
 

@@ -12,6 +12,7 @@ from builtins import bool, callable, dict, getattr, object, property, str, tuple
 from dataclasses import dataclass, field, replace
 
 from .._trusted import np
+from ..failure import mistake
 from ..harness import exercise
 from .words import signature_words
 
@@ -88,14 +89,6 @@ class Rule:
     @property
     def oracle_name(self):
         return f"torch.optim.{self.oracle.__name__}"
-
-
-def mistake(explanation):
-    """Mark a wrong update function with the sentence that tells the student its mistake."""
-    def explained(wrong):
-        wrong.explanation = explanation
-        return wrong
-    return explained
 
 
 # ------------------------------------------------------- pieces the variants are written with

@@ -14,9 +14,9 @@ from course_lib.optim import SGD as _ReferenceSGD
 from course_lib.optim import sgd_update as _reference
 
 from .._trusted import np
+from ..failure import mistake
 from .rule import (
     DECAY, DEFAULTS, LR_HALVED, TWO, Rule, Scenario, averaged, counted, decayed, ignoring_decay,
-    mistake,
 )
 from .stream import check
 

@@ -22,11 +22,11 @@ from numpy import minimum as _minimum
 from torch import from_numpy as _from_numpy
 
 from .._trusted import as_index, default_rng, isclose, np
-from ..failure import CheckFailure, DelegationFailure, fail, kind_of
+from ..failure import CheckFailure, DelegationFailure, fail, kind_of, name_of
 from ..harness import Answer
 from .rule import STEP_COUNT, TWO_PARAMETERS_HINT, variants
 from .words import (
-    apart, arguments_words, call_words, name_of, ordinal, signature_words, value_words,
+    apart, arguments_words, call_words, ordinal, signature_words, value_words,
 )
 
 RTOL = {"float64": 1e-9, "float32": 1e-5}  # relative to the trajectory's largest entry

@@ -30,12 +30,6 @@ def signature_words(name, defaults, required):
     return f"{name}(param, grad, state, *, {arguments})"
 
 
-def name_of(function, default):
-    """The student's function's name, or the exercise's for a lambda or a nameless callable."""
-    name = getattr(function, "__name__", default)
-    return name if isinstance(name, str) and name.isidentifier() else default
-
-
 def ordinal(j):
     return ("first", "second")[j]
 

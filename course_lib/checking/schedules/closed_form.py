@@ -26,7 +26,7 @@ from course_lib.optim import LRScheduler as _ReferenceScheduler
 from .._trusted import isclose, np
 from ..failure import CheckFailure, DelegationFailure, fail, kind_of, number
 from ..harness import Answer, exercise
-from ..optimizers.words import name_of
+from ..failure import name_of
 from .oracle import torch_rates
 
 # Whatever else a schedule exercise forbids, no scheduler of torch's or course_lib's may

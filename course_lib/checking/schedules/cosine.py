@@ -13,7 +13,7 @@ from torch.optim import lr_scheduler as _lr_scheduler
 
 from course_lib.optim import lr_scheduler as _reference
 
-from ..optimizers.rule import mistake
+from ..failure import mistake
 from .closed_form import Schedule, check
 
 

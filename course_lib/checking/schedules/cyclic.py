@@ -13,7 +13,7 @@ from torch.optim import lr_scheduler as _lr_scheduler
 
 from course_lib.optim import lr_scheduler as _reference
 
-from ..optimizers.rule import mistake
+from ..failure import mistake
 from .closed_form import Schedule, check
 
 # Three cycles of the default 2000 + 2000 steps take ~0.1 s to check; longer cycles are

@@ -22,8 +22,8 @@ from course_lib.optim import ReduceLROnPlateau as _ReferencePlateau
 from .._trusted import np
 from ..failure import CheckFailure, DelegationFailure, fail, kind_of, number
 from ..harness import Answer, exercise
-from ..optimizers.rule import mistake
-from ..optimizers.words import name_of
+from ..failure import mistake
+from ..failure import name_of
 from .closed_form import agree, first_difference, likely_causes, two_numbers
 from .oracle import torch_plateau_rates
 

@@ -10,7 +10,8 @@ from course_lib.checking.optimizers import (
     RULES, check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
 )
-from tests.checking.failures import assert_fails_with, counting, failure_message, named
+from tests.calls import counted
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.checking.optimizers.answers import (
     CHECKS, adam_update, adamax_update, adamw_update, ema_momentum_update, ema_momentum_update_as_torch,
     momentum_update, nesterov_update, rmsprop_update, sgd_update,
@@ -220,19 +221,19 @@ def test_a_cause_that_reproduces_every_scenario_is_named_plainly():
 @pytest.mark.parametrize("check, update", CHECKS)
 def test_a_right_answer_is_called_once_per_step_and_parameter(check, update):
     rule = RULES[update.__name__]
-    counted = counting(update)
-    check(counted, steps=6)
-    assert counted.calls == sum(6 * (2 if scenario.two else 1) for scenario in rule.scenarios)
+    answer = counted(update)
+    check(answer, steps=6)
+    assert answer.calls == sum(6 * (2 if scenario.two else 1) for scenario in rule.scenarios)
 
 
 def test_a_wrong_answer_runs_each_stream_once_and_two_first_steps_for_the_diagnosis():
     """It fails in the first scenario: that stream runs to its end, two first steps from a
     fresh state look for state kept elsewhere, and each later scenario runs once to see
     whether a cause explains it too."""
-    counted = counting(named("adam_update", adam_with(correct=False)))
-    failure_message(check_adam_update, counted, steps=6)
+    answer = counted(named("adam_update", adam_with(correct=False)))
+    failure_message(check_adam_update, answer, steps=6)
     later = sum(6 * (2 if scenario.two else 1) for scenario in RULES["adam_update"].scenarios[1:])
-    assert counted.calls == 6 + 2 + later
+    assert answer.calls == 6 + 2 + later
 
 
 # ------------------------------------------------------------------------ robustness

@@ -1,5 +1,5 @@
 from course_lib.checking.optimizers.sgd import MOMENTUM
-from course_lib.checking.optimizers.words import apart, call_words, name_of, signature_words, value_words
+from course_lib.checking.optimizers.words import apart, call_words, signature_words, value_words
 
 
 def test_values_read_as_typed():
@@ -19,7 +19,3 @@ def test_two_numbers_get_the_digits_that_tell_them_apart():
     assert apart(0.1234567, 0.1234568) == ("0.1234567", "0.1234568")
     assert apart(1.0, 2.0) == ("1", "2")
 
-
-def test_a_lambda_is_called_by_the_exercise_name():
-    assert name_of(lambda p, g, s: None, "sgd_update") == "sgd_update"
-    assert name_of(object(), "sgd_update") == "sgd_update"

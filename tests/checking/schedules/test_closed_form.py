@@ -20,7 +20,8 @@ from course_lib.checking.schedules.cyclic import CYCLIC_LR
 from course_lib.checking.schedules.decay import EXPONENTIAL_LR, STEP_LR
 from course_lib.checking.schedules.one_cycle import ONE_CYCLE_LR
 from course_lib.checking.schedules.warmup import WARMUP_COSINE_LR
-from tests.checking.failures import assert_fails_with, counting, failure_message, named
+from tests.calls import counted
+from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.checking.schedules.answers import (
     ReduceLROnPlateau, cosine_annealing_lr, cyclic_lr, exponential_lr, one_cycle_lr, run_every_check, step_lr,
     warmup_cosine_lr,
@@ -231,9 +232,9 @@ def test_a_right_answer_is_called_once_per_step_of_each_scenario(name):
     schedule, check = SCHEDULES[name]
     reference = {"step_lr": step_lr, "exponential_lr": exponential_lr, "cosine_annealing_lr": cosine_annealing_lr,
                  "warmup_cosine_lr": warmup_cosine_lr, "one_cycle_lr": one_cycle_lr, "cyclic_lr": cyclic_lr}[name]
-    counted = counting(reference)
-    check(counted)
-    assert counted.calls == sum(scenario.get("steps") or schedule.steps({**schedule.defaults, **scenario})
+    answer = counted(reference)
+    check(answer)
+    assert answer.calls == sum(scenario.get("steps") or schedule.steps({**schedule.defaults, **scenario})
                                 for scenario in schedule.scenarios)
 
 
@@ -241,10 +242,10 @@ def test_a_wrong_answer_is_called_once_per_step_of_each_scenario_for_the_diagnos
     """Failing in the first scenario, where a known mistake reproduces it, the answer runs once
     through every scenario: the failing one to find the first difference, the others to
     confirm the cause."""
-    counted = counting(named("step_lr", lambda epoch, *, base_lr, step_size, gamma=0.1:
+    answer = counted(named("step_lr", lambda epoch, *, base_lr, step_size, gamma=0.1:
                              base_lr * gamma ** math.ceil(epoch / step_size)))
-    failure_message(check_step_lr, counted)
-    assert counted.calls == sum(3 * scenario["step_size"] + 2 for scenario in STEP_LR.scenarios)
+    failure_message(check_step_lr, answer)
+    assert answer.calls == sum(3 * scenario["step_size"] + 2 for scenario in STEP_LR.scenarios)
 
 
 def test_a_plateau_class_is_built_once_and_stepped_once_per_metric():

@@ -1,5 +1,5 @@
-"""Counting how often a check calls the student's function: what a check costs is the number
-of calls it makes, which a test can pin (a test never asserts on wall time)."""
+"""Counting calls: what a check or a panel costs is the work it does — how often it runs the
+student's function, trains, draws — which a test can pin (a test never asserts on wall time)."""
 import functools
 
 
