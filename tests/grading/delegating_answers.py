@@ -7,7 +7,7 @@ Tensor method, an nn.Module, autograd.
 
 The nbgrader round trip puts them into otherwise correct submissions and requires that
 exactly their exercises' points are lost; test_delegating_answers.py checks that each fails
-its visible tests with a DelegationFailure.
+its visible tests with a DelegationFailure naming the function in CALLED.
 """
 
 DELEGATING_ANSWERS = {
@@ -178,5 +178,372 @@ def precision_recall(confusion):
     """(precision, recall) per class from a confusion matrix."""
     return getattr(course_lib.metrics, "precision_recall")(confusion)
 ''',
+    },
+    "03_optimizers": {
+        # an import inside the function
+        "sgd_update": '''
+def sgd_update(param, grad, state, *, lr, weight_decay=0.0):
+    """One step of torch.optim.SGD without momentum."""
+    from course_lib.optim import sgd_update as reference
+    reference(param, grad, state, lr=lr, weight_decay=weight_decay)
+''',
+        # torch.optim.SGD on tensors that share memory with the arrays
+        "momentum_update": '''
+import torch
+
+
+def momentum_update(param, grad, state, *, lr, momentum, dampening=0.0, weight_decay=0.0):
+    """One step of torch.optim.SGD with momentum."""
+    if "optimizer" not in state:
+        state["tensor"] = torch.from_numpy(param)
+        state["optimizer"] = torch.optim.SGD([state["tensor"]], lr=lr, momentum=momentum,
+                                             dampening=dampening, weight_decay=weight_decay)
+    state["optimizer"].param_groups[0]["lr"] = lr
+    state["tensor"].grad = torch.from_numpy(grad.copy())
+    state["optimizer"].step()
+''',
+        # functools.partial of the reference: the EMA form is SGD with lr * (1 - beta)
+        "ema_momentum_update": '''
+import functools
+
+from course_lib.optim import sgd_update
+
+
+def ema_momentum_update(param, grad, state, *, lr, beta):
+    """One step of momentum in exponential-moving-average form."""
+    step = functools.partial(sgd_update, momentum=beta)
+    step(param, grad, state, lr=lr * (1 - beta))
+''',
+        # an alias imported at the top of the cell
+        "nesterov_update": '''
+from course_lib.optim import sgd_update as _step
+
+
+def nesterov_update(param, grad, state, *, lr, momentum, weight_decay=0.0):
+    """One step of torch.optim.SGD with nesterov=True."""
+    _step(param, grad, state, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True)
+''',
+        # importlib
+        "rmsprop_update": '''
+import importlib
+
+
+def rmsprop_update(param, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.RMSprop."""
+    module = importlib.import_module("course_lib.optim")
+    module.rmsprop_update(param, grad, state, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
+''',
+        # a reference captured before the check runs (`optim` is the setup cell's course_lib.optim)
+        "adam_update": '''
+_solution = optim.adam_update
+
+
+def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.Adam."""
+    _solution(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+''',
+        # torch's functional AdamW on converted arrays (reference_adam_update stays unused)
+        "adamw_update": '''
+import torch
+from torch.optim.adamw import adamw
+
+from course_lib.optim import adam_update as reference_adam_update
+
+
+def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    """One step of torch.optim.AdamW."""
+    if not state:
+        state.update(step=torch.tensor(0.0, dtype=torch.float64),
+                     exp_avg=torch.zeros(param.shape, dtype=torch.float64),
+                     exp_avg_sq=torch.zeros(param.shape, dtype=torch.float64))
+    tensor = torch.from_numpy(param)
+    adamw([tensor], [torch.from_numpy(grad.astype(param.dtype))], [state["exp_avg"]],
+          [state["exp_avg_sq"]], [], [state["step"]], amsgrad=False, beta1=betas[0],
+          beta2=betas[1], lr=lr, weight_decay=weight_decay, eps=eps, maximize=False)
+''',
+        # a copy of the reference's function object
+        "adamax_update": '''
+import types
+
+
+def adamax_update(param, grad, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One step of torch.optim.Adamax."""
+    copy = types.FunctionType(optim.adamax_update.__code__, optim.adamax_update.__globals__)
+    copy(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=False)
+''',
+    },
+    "04_schedules": {
+        # torch's StepLR stepped `epoch` times
+        "step_lr": '''
+import torch
+
+
+def step_lr(epoch, *, base_lr, step_size, gamma=0.1):
+    """Learning rate at step `epoch` of step decay."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)
+    for _ in range(epoch):
+        optimizer.step()
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # torch's ExponentialLR, reached through importlib
+        "exponential_lr": '''
+import importlib
+
+import torch
+
+
+def exponential_lr(epoch, *, base_lr, gamma, decay_epochs=1, staircase=False):
+    """Learning rate at step `epoch` of exponential decay."""
+    schedulers = importlib.import_module("torch.optim.lr_scheduler")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    if staircase:
+        scheduler = schedulers.StepLR(optimizer, decay_epochs, gamma)
+    else:
+        scheduler = schedulers.ExponentialLR(optimizer, gamma ** (1 / decay_epochs))
+    for _ in range(epoch):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # course_lib's own CosineAnnealingLR, as the setup cell imports it
+        "cosine_annealing_lr": '''
+def cosine_annealing_lr(epoch, *, base_lr, T_max, eta_min=0.0):
+    """Learning rate at step `epoch` of cosine annealing."""
+    scheduler = CosineAnnealingLR(SGD([np.zeros(1)], lr=base_lr), T_max, eta_min)
+    for _ in range(epoch):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # torch's SequentialLR of LinearLR and CosineAnnealingLR
+        "warmup_cosine_lr": '''
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR as TorchCosine
+from torch.optim.lr_scheduler import LinearLR as TorchLinear
+from torch.optim.lr_scheduler import SequentialLR as TorchSequential
+
+
+def warmup_cosine_lr(step, *, base_lr, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+    """Learning rate at step `step` of linear warmup followed by cosine annealing."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    scheduler = TorchSequential(optimizer, [
+        TorchLinear(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps),
+        TorchCosine(optimizer, T_max=total_steps - warmup_steps, eta_min=eta_min)],
+        milestones=[warmup_steps])
+    for _ in range(step):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # functools.partial of torch's OneCycleLR
+        "one_cycle_lr": '''
+import functools
+
+import torch
+
+
+def one_cycle_lr(step, *, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4,
+                 three_phase=False):
+    """Learning rate at iteration `step` of the one-cycle policy."""
+    make = functools.partial(torch.optim.lr_scheduler.OneCycleLR, anneal_strategy="cos",
+                             cycle_momentum=False)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=max_lr)
+    scheduler = make(optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+                     div_factor=div_factor, final_div_factor=final_div_factor, three_phase=three_phase)
+    for _ in range(step):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # course_lib's CyclicLR, captured in a default argument before the check runs
+        "cyclic_lr": '''
+def cyclic_lr(step, *, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0,
+              _cyclic=CyclicLR):
+    """Learning rate at iteration `step` of a cyclical schedule."""
+    scheduler = _cyclic(SGD([np.zeros(1)], lr=base_lr, momentum=0.9), base_lr=base_lr, max_lr=max_lr,
+                        step_size_up=step_size_up, step_size_down=step_size_down, mode=mode, gamma=gamma,
+                        cycle_momentum=False)
+    for _ in range(step):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+''',
+        # torch's ReduceLROnPlateau on a torch optimizer whose rate is copied back
+        "ReduceLROnPlateau": '''
+import torch
+
+
+class ReduceLROnPlateau:
+    """Reduce optimizer.lr when the metric stops improving."""
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0.0):
+        self.optimizer = optimizer
+        self._torch_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=optimizer.lr)
+        self._scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self._torch_optimizer, mode=mode, factor=factor, patience=patience, threshold=threshold,
+            threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr, eps=0.0)
+
+    def step(self, metrics):
+        """Take one epoch's metric and reduce the rate if needed."""
+        self._scheduler.step(metrics)
+        self.optimizer.lr = self._torch_optimizer.param_groups[0]["lr"]
+''',
+    },
+    "05_regularization": {
+        # The reference imported inside the function.
+        "l2_penalty": '''
+def l2_penalty(params, weight):
+    """weight / 2 * sum of squared entries of the weights (biases are not penalised)."""
+    from course_lib.scratch import l2_penalty as reference
+    return float(reference(params, weight))
+''',
+        # An alias of the reference under the exercise's name.
+        "l1_penalty_gradients": '''
+l1_penalty_gradients = scratch.l1_penalty_gradients
+''',
+        # torch's dropout on the converted array, its mask seeded from `generator` so that
+        # the output is reproducible and every call draws a new one.
+        "dropout": '''
+def dropout(input, p=0.5, training=True, *, generator):
+    """Inverted dropout on a numpy array, as torch.nn.functional.dropout."""
+    with torch.random.fork_rng():
+        torch.manual_seed(int(generator.integers(2**31)))
+        output = F.dropout(torch.from_numpy(input), p, training)
+    return output.numpy().astype(input.dtype)
+''',
+        # torch's batch_norm on tensors that share memory with the arrays.
+        "batch_norm_forward": '''
+def batch_norm_forward(input, weight, bias, eps=1e-5):
+    """Training-mode batch normalisation of input [N, C]."""
+    output = F.batch_norm(torch.from_numpy(input), None, None, torch.from_numpy(weight),
+                          torch.from_numpy(bias), training=True, eps=eps)
+    return output.numpy()
+''',
+        # The reference found through importlib; it updates the arrays in place.
+        "update_running_stats": '''
+import importlib
+
+
+def update_running_stats(running_mean, running_var, input, momentum=0.1):
+    """Update BatchNorm1d's running statistics in place from the batch input [N, C]."""
+    normalization = importlib.import_module("course_lib.scratch.normalization")
+    normalization.batch_norm(input, running_mean, running_var, training=True, momentum=momentum)
+''',
+        # autograd through torch's batch_norm.
+        "batch_norm_backward": '''
+def batch_norm_backward(grad_output, input, weight, eps=1e-5):
+    """Gradients of training-mode batch_norm_forward w.r.t. input, weight and bias."""
+    x = torch.from_numpy(input.copy()).requires_grad_()
+    w = torch.from_numpy(weight.copy()).requires_grad_()
+    b = torch.zeros_like(w, requires_grad=True)
+    F.batch_norm(x, None, None, w, b, training=True, eps=eps).backward(torch.from_numpy(grad_output))
+    return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+''',
+        # The reference captured in a default argument before the test runs.
+        "clip_grad_norm_": '''
+def clip_grad_norm_(grads, max_norm, _clip=scratch.clip_grad_norm_):
+    """Scale grads in place so that their total norm is at most max_norm; return the norm."""
+    return float(_clip(grads, max_norm))
+''',
+        # The course's shift, through functools.partial, on a float copy of the images.
+        "shift_images": '''
+import functools
+
+from course_lib.data import augmentation
+
+_shift = functools.partial(augmentation.shift)
+
+
+def shift_images(images, down, right):
+    """images [N, H, W] moved down and right, vacated pixels 0."""
+    shifts = torch.tensor([[down, right]] * images.shape[0])
+    return _shift(images.double(), shifts).to(images.dtype)
+''',
+        # The course's mixup with alpha = 0 (no mixing) for one-hot targets of the inputs'
+        # dtype, mixed by hand afterwards.
+        "mixup_batch": '''
+from course_lib.data.augmentation import mixup
+
+
+def mixup_batch(inputs, targets, lam, permutation, num_classes):
+    """Mix a batch with its permutation: (mixed_inputs, soft_targets)."""
+    _, one_hot = mixup(inputs, targets, 0.0, generator=torch.Generator(), num_classes=num_classes)
+    return lam * inputs + (1 - lam) * inputs[permutation], lam * one_hot + (1 - lam) * one_hot[permutation]
+''',
+        # A subclass of the course's EarlyStopping callback, stepped by hand.
+        "EarlyStopper": '''
+from types import SimpleNamespace
+
+
+class EarlyStopper(EarlyStopping):
+    """Decides when to stop training."""
+
+    def __init__(self, patience=0, min_delta=0.0, mode="min"):
+        super().__init__(monitor="value", mode=mode, patience=patience, min_delta=min_delta)
+        self.run = SimpleNamespace(stop_training=False)
+        self.epoch = 0
+
+    def step(self, value):
+        """Record one epoch's value; return True when training should stop."""
+        self.epoch += 1
+        self.on_epoch_end(self.epoch, {"value": value})
+        return self.run.stop_training
+''',
+    },
+}
+
+# what each answer hands its work to, as the DelegationFailure names it
+CALLED = {
+    '01_epochs_iterations': {
+        'iterations_per_epoch': 'torch.utils.data.BatchSampler',
+        'total_updates': 'course_lib.data.total_updates',
+        'minibatch_indices': 'course_lib.data.minibatch_indices',
+        'linear_regression_gradients': 'course_lib.scratch.linear_regression_gradients',
+        'logistic_regression_gradients': 'torch.nn.functional.binary_cross_entropy_with_logits',
+        'minibatch_gradient_descent': 'course_lib.scratch.minibatch_gradient_descent',
+        'train_step': 'course_lib.training.train_step',
+        'train_epoch': 'course_lib.training.train_epoch',
+    },
+    '02_backprop': {
+        'one_hot': 'torch.nn.functional.one_hot',
+        'softmax': 'torch.Tensor.softmax',
+        'cross_entropy': 'torch.nn.functional.cross_entropy',
+        'linear_backward': 'course_lib.scratch.linear_backward',
+        'relu_backward': 'torch.autograd.grad',
+        'cross_entropy_backward': 'course_lib.scratch.cross_entropy_backward',
+        'mlp_backward': 'course_lib.scratch.mlp_backward',
+        'numerical_gradient': 'course_lib.scratch.numerical_gradient',
+        'kaiming_normal_': 'torch.nn.init.kaiming_normal_',
+        'confusion_matrix': 'course_lib.metrics.confusion_matrix',
+        'precision_recall': 'course_lib.metrics.precision_recall',
+    },
+    '03_optimizers': {
+        'sgd_update': 'course_lib.optim.sgd_update',
+        'momentum_update': 'torch.optim.SGD',
+        'ema_momentum_update': 'course_lib.optim.sgd_update',
+        'nesterov_update': 'course_lib.optim.sgd_update',
+        'rmsprop_update': 'course_lib.optim.rmsprop_update',
+        'adam_update': 'course_lib.optim.adam_update',
+        'adamw_update': 'torch.optim.adamw.adamw',
+        'adamax_update': 'course_lib.optim.adamax_update',
+    },
+    '04_schedules': {
+        'step_lr': 'torch.optim.lr_scheduler.StepLR',
+        'exponential_lr': 'torch.optim.lr_scheduler.ExponentialLR',
+        'cosine_annealing_lr': 'course_lib.optim.CosineAnnealingLR',
+        'warmup_cosine_lr': 'torch.optim.lr_scheduler.LinearLR',
+        'one_cycle_lr': 'torch.optim.lr_scheduler.OneCycleLR',
+        'cyclic_lr': 'course_lib.optim.CyclicLR',
+        'ReduceLROnPlateau': 'torch.optim.lr_scheduler.ReduceLROnPlateau',
+    },
+    '05_regularization': {
+        'l2_penalty': 'course_lib.scratch.l2_penalty',
+        'l1_penalty_gradients': 'course_lib.scratch.l1_penalty_gradients',
+        'dropout': 'torch.nn.functional.dropout',
+        'batch_norm_forward': 'torch.nn.functional.batch_norm',
+        'update_running_stats': 'course_lib.scratch.batch_norm',
+        'batch_norm_backward': 'torch.Tensor.backward',
+        'clip_grad_norm_': 'course_lib.scratch.clip_grad_norm_',
+        'shift_images': 'course_lib.data.augmentation.shift',
+        'mixup_batch': 'course_lib.data.augmentation.mixup',
+        'EarlyStopper': 'course_lib.training.EarlyStopping',
     },
 }

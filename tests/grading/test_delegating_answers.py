@@ -2,7 +2,7 @@ import pytest
 
 from course_lib.checking import DelegationFailure
 from tests.grading.answer_cells import cells, defined_by, run_test_cell, solution
-from tests.grading.delegating_answers import DELEGATING_ANSWERS
+from tests.grading.delegating_answers import CALLED, DELEGATING_ANSWERS
 from tests.grading.harness import is_answer_cell
 
 EXERCISES = [(assignment, answer) for assignment, answers in DELEGATING_ANSWERS.items() for answer in answers]
@@ -14,7 +14,7 @@ def answer_ids(assignment):
 
 @pytest.mark.parametrize("assignment", DELEGATING_ANSWERS)
 def test_every_exercise_has_a_delegating_answer(assignment):
-    assert set(DELEGATING_ANSWERS[assignment]) == answer_ids(assignment)
+    assert set(DELEGATING_ANSWERS[assignment]) == answer_ids(assignment) == set(CALLED[assignment])
 
 
 @pytest.mark.parametrize("assignment, answer", EXERCISES)
@@ -22,7 +22,9 @@ def test_a_delegating_answer_fails_its_visible_tests_with_a_delegation_failure(a
     delegating = defined_by(assignment, answer, DELEGATING_ANSWERS[assignment][answer])
     with pytest.raises(DelegationFailure) as caught:
         run_test_cell(assignment, answer, delegating)
+    assert f" called {CALLED[assignment][answer]}," in str(caught.value)
     assert "the exercise asks for your own code" in str(caught.value)
+    assert capsys.readouterr() == ("", "")  # nothing on stdout or stderr: nbgrader would count it
 
 
 @pytest.mark.parametrize("assignment, answer", EXERCISES)
