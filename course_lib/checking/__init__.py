@@ -5,12 +5,20 @@ AssertionError) whose message says what is wrong and, when it can be told, why:
 "iterations_per_epoch(1000, 64) returned 15, expected 16: the last, partial batch of 40
 samples still takes an optimizer step — round up unless drop_last=True."
 
+- `harness`: the one way a check runs the student's function — `exercise(reference, ...)`
+  declares an exercise (its name and signature, what the answer must not delegate to, which
+  arguments it may change in place), `Answer(exercise, function)` runs it on copies of its
+  inputs, quietly, under the delegation watch (`watch`), turning a crash, an argument
+  changed in place, an input kept by reference or a call of the course's own solution into
+  a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
+  answer that ran what it was meant to write itself.
 - `values`: check_array, check_scalar, check_integer — for any exercise.
-- `batching`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
+- `batching`, `regression`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
   `optimizers`, `schedules`, `regularization`, `normalization`, `augmentation`: checks of
   whole functions, one module per topic. They run the student's function on
-  inputs of their own and compute the expected values with torch (float64, autograd), so
-  they need no course_lib reference from a layer below; `check_gradients` compares named
+  inputs of their own and compute the expected values with torch (float64, autograd), never
+  with the course_lib references, which they import only to declare each exercise (its
+  signature, and that the answer must not run it); `check_gradients` compares named
   gradients for any later exercise.
 
 Tamper-proofing: the checks run in the student's kernel, after the student's code, which
@@ -19,8 +27,9 @@ check never decides with anything looked up at call time: the numpy functions it
 are references captured when this package is imported (`_trusted.np`), its closeness
 test is written from those (`_trusted.isclose`, not `np.isclose`, which itself looks up
 `abs` and `np.isfinite` when it runs), and each module binds the builtins it decides with
-at import (`from builtins import len, ...`). Array methods (`.all()`, `.sum()`) are safe
-as they are: numpy's types cannot be patched. The notebooks import this package before
+at import (`from builtins import len, ...`; tests/checking/test_package.py holds every
+module to it). Array methods (`.all()`, `.sum()`) are safe as they are: numpy's types
+cannot be patched. The notebooks import this package before
 any student code runs. Torch's schedulers look up `math.cos` and builtins such as `max`
 when they run, so `schedules` puts back `math` and the builtins as they were at import
 while torch computes its expected rates, then restores the student's.
@@ -30,15 +39,21 @@ from .backprop import (
     check_mlp_backward, check_relu_backward, check_softmax,
 )
 from .augmentation import check_mixup_batch, check_shift_images
-from .batching import check_epoch_batches, check_minibatch_indices, check_minibatches
+from .batching import (
+    check_iterations_per_epoch, check_minibatch_indices, check_minibatches, check_total_updates,
+)
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
-from .failure import CheckFailure
+from .failure import CheckFailure, DelegationFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
 from .normalization import check_batch_norm_backward, check_batch_norm_forward, check_update_running_stats
 from .optimizers import (
     check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
+)
+from .regression import (
+    check_linear_regression_gradients, check_logistic_regression_gradients,
+    check_minibatch_gradient_descent,
 )
 from .regularization import (
     check_clip_grad_norm, check_dropout, check_early_stopper, check_l1_penalty_gradients, check_l2_penalty,
@@ -51,18 +66,19 @@ from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
-    "CheckFailure", "check_adam_update", "check_adamax_update", "check_adamw_update",
-    "check_array", "check_batch_norm_backward", "check_batch_norm_forward",
+    "CheckFailure", "DelegationFailure", "check_adam_update", "check_adamax_update",
+    "check_adamw_update", "check_array", "check_batch_norm_backward", "check_batch_norm_forward",
     "check_clip_grad_norm", "check_confusion_matrix", "check_cosine_annealing_lr",
     "check_cross_entropy", "check_cross_entropy_backward", "check_cyclic_lr", "check_dropout",
-    "check_early_stopper", "check_ema_momentum_update", "check_epoch_batches",
-    "check_exponential_lr", "check_gradients", "check_integer", "check_kaiming_normal",
+    "check_early_stopper", "check_ema_momentum_update", "check_exponential_lr", "check_gradients",
+    "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
     "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
-    "check_minibatch_indices", "check_minibatches", "check_mixup_batch", "check_mlp_backward",
-    "check_momentum_update", "check_nesterov_update", "check_numerical_gradient",
-    "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
+    "check_linear_regression_gradients", "check_logistic_regression_gradients",
+    "check_minibatch_gradient_descent", "check_minibatch_indices", "check_minibatches",
+    "check_mixup_batch", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",
+    "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot", "check_precision_recall",
     "check_reduce_lr_on_plateau", "check_relu_backward", "check_rmsprop_update", "check_scalar",
     "check_sgd_update", "check_shift_images", "check_softmax", "check_step_lr",
-    "check_train_epoch", "check_train_step", "check_update_running_stats",
+    "check_total_updates", "check_train_epoch", "check_train_step", "check_update_running_stats",
     "check_warmup_cosine_lr",
 ]

@@ -4,7 +4,7 @@ See the package docstring for why. `np` here is a fixed namespace of references 
 import; `isclose` is written with ufuncs and array operators, because `numpy.isclose`
 itself looks up the builtin `abs` and `numpy.isfinite` each time it runs.
 """
-from builtins import getattr, len, setattr
+from builtins import getattr, int, len, setattr, tuple
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -14,7 +14,8 @@ np = SimpleNamespace(**{
     name: getattr(numpy, name) for name in (
         "absolute", "arange", "asarray", "bincount", "bool_", "concatenate", "dtype",
         "errstate", "flatnonzero", "float32", "float64", "floating", "generic", "integer",
-        "int64", "isfinite", "isnan", "ndarray", "number", "unravel_index", "zeros",
+        "int64", "isfinite", "isnan", "ndarray", "number", "shares_memory", "unravel_index",
+        "zeros",
     )
 })
 default_rng = numpy.random.default_rng

@@ -9,85 +9,66 @@ it is wrong (shape, dtype, nan, a factor, a sign) and the likely cause, recognis
 usual mistakes by recomputing them. `check_gradients` compares a dict of named gradients;
 later assignments use it too.
 
-The student's function gets copies of the inputs, and fails if it changes them in place
-or crashes. The torch functions used as oracles are bound here at import, like the numpy
-ones in `_trusted` (see the package docstring), and the inputs come from a local numpy
-Generator, so the student's global random states stay untouched.
+Every call goes through the harness: the student's function gets copies of the inputs and
+fails if it changes them in place or crashes, and it must not run its course_lib reference,
+torch's softmax, log_softmax, logsumexp or cross-entropy (for the forward exercises), or
+autograd (for the backward ones). The torch functions used as oracles are bound here at
+import, like the numpy ones in `_trusted` (see the package docstring), and the inputs come
+from a local numpy Generator, so the student's global random states stay untouched.
 """
 import math
 from builtins import (
-    Exception, RuntimeError, ValueError, all, dict, enumerate, float, getattr, isinstance, len,
-    list, range, reversed, sorted, str, tuple, type, zip,
+    RuntimeError, all, dict, enumerate, float, isinstance, len, list, range, reversed, sorted, str,
+    tuple, zip,
 )
 from itertools import permutations
 
+import torch
 from torch import enable_grad as _enable_grad
 from torch import from_numpy as _from_numpy
 from torch import log_softmax as _torch_log_softmax
 from torch import relu as _torch_relu
 from torch import softmax as _torch_softmax
 from torch.autograd import grad as _autograd_grad
+from torch.nn import functional as F
 from torch.nn.functional import cross_entropy as _torch_cross_entropy
 from torch.nn.functional import linear as _torch_linear
 
+from course_lib.scratch import backward as _backward
+from course_lib.scratch import functional as _functional
+from course_lib.scratch import mlp as _mlp
+
 from ._trusted import default_rng, isclose, np
-from .failure import CheckFailure, fail, listing, unpacked, wrong_kind
+from .failure import fail, listing, unpacked, wrong_kind
+from .harness import AUTOGRAD, Answer, exercise
 from .values import check_array, check_scalar
+
+# torch's own versions of what the forward exercises compute, however they are called
+TORCH_SOFTMAX = (torch.softmax, torch.Tensor.softmax, F.softmax, torch.special.softmax,
+                 torch.log_softmax, torch.Tensor.log_softmax, F.log_softmax,
+                 torch.special.log_softmax, torch.logsumexp, torch.Tensor.logsumexp,
+                 torch.special.logsumexp)
+SOFTMAX = exercise(_functional.softmax, forbidden=(_functional.log_softmax, _functional.logsumexp,
+                                                   *TORCH_SOFTMAX))
+CROSS_ENTROPY = exercise(_functional.cross_entropy, parameters=("input", "target"), forbidden=(
+    _functional.log_softmax, _functional.logsumexp, *TORCH_SOFTMAX, F.cross_entropy, F.nll_loss,
+    ("torch._C._nn.cross_entropy_loss", torch._C._nn.cross_entropy_loss)))
+LINEAR_BACKWARD = exercise(_backward.linear_backward, forbidden=AUTOGRAD)
+RELU_BACKWARD = exercise(_backward.relu_backward, forbidden=AUTOGRAD)
+CROSS_ENTROPY_BACKWARD = exercise(_backward.cross_entropy_backward, parameters=("input", "target"),
+                                  forbidden=AUTOGRAD)
+MLP_BACKWARD = exercise(_mlp.mlp_backward, forbidden=AUTOGRAD)
 
 RTOL, ATOL = 1e-7, 1e-10  # float64 answers agree with torch to ~1e-15; this leaves room
 RTOL_FLOAT32, ATOL_FLOAT32 = 1e-5, 1e-7
 _LN2, _LN10 = math.log(2), math.log(10)
 
-LOG_SUM_EXP_FIX = ("use log-sum-exp: with m = x.max(axis=1, keepdims=True), log_softmax = "
-               "x - m - log(sum(exp(x - m), axis=1, keepdims=True)); then pick each sample's "
-               "target entry.")
+LOG_SUM_EXP_FIX = ("use log-sum-exp: with m = input.max(axis=1, keepdims=True), log_softmax = "
+                   "input - m - log(sum(exp(input - m), axis=1, keepdims=True)); then pick each "
+                   "sample's target entry.")
 
 
-# ------------------------------------------------------------------ running the student's code
-
-def _name(function, default):
-    """The function's own name for messages, or `default` for a lambda or a partial."""
-    name = getattr(function, "__name__", default)
-    return name if name.isidentifier() else default
-
-
-def _copies(value, path, originals):
-    """`value` with every numpy array in it (also inside dicts, lists and tuples) copied;
-    appends (path, original, copy) for each to `originals`."""
-    if isinstance(value, np.ndarray):
-        copy = value.copy()
-        originals.append((path, value, copy))
-        return copy
-    if isinstance(value, dict):
-        return {key: _copies(item, f"{path}[{key!r}]", originals) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copies(item, f"{path}[{index}]", originals)
-                           for index, item in enumerate(value))
-    return value
-
-
-def _run(function, call, arguments, crash_hint):
-    """function(*arguments.values()) on copies of the arrays in them; a crash, or an argument
-    changed in place, fails with the reason. `crash_hint` follows a ValueError, the error of
-    arrays that don't fit together (broadcasting, matmul)."""
-    __tracebackhide__ = True
-    originals = []
-    copies = [_copies(value, name, originals) for name, value in arguments.items()]
-    try:
-        result = function(*copies)
-    except Exception as error:
-        message = f"{call} raised {type(error).__name__}: {error}"
-        if isinstance(error, ValueError):
-            message = f"{message}\nHint: {crash_hint}"
-        raise CheckFailure(message) from error
-    for path, original, given in originals:
-        if given.shape != original.shape or not (given == original).all():
-            fail(f"{call} changed its argument {path} in place: `{path} -= ...`, `{path} *= ...` "
-                 f"or an assignment such as `{path}[mask] = 0` writes into the caller's array, "
-                 f"which it may still need. Compute a new array instead ({path} - m, "
-                 f"np.where(...), or work on {path}.copy()).")
-    return result
-
+# ----------------------------------------------------------------------- extreme inputs
 
 def _nonfinite_word(actual):
     """'nan', 'inf' or '-inf' if the float array or number `actual` holds one, else None."""
@@ -169,16 +150,17 @@ def _softmax_mistakes(x, dim):
                  (shifted / shifted.sum(), whole_array),
                  (logits.exp() / logits.exp().sum(), whole_array)]
     # Without keepdims a max or sum along dim drops that axis; if the result still broadcasts
-    # against x (a square matrix), it lines up with the wrong axis instead of raising.
+    # against the input (a square matrix), it lines up with the wrong axis instead of raising.
     for keep_max, keep_sum in ((False, True), (True, False), (False, False)):
         try:
             exponentials = (logits - logits.amax(dim, keepdim=keep_max)).exp()
             wrong = exponentials / exponentials.sum(dim, keepdim=keep_sum)
         except RuntimeError:
             continue
-        mistakes.append((wrong, "keepdims=True is missing: x.max(axis=dim) and .sum(axis=dim) "
+        mistakes.append((wrong, "keepdims=True is missing: input.max(axis=dim) and .sum(axis=dim) "
                                 "drop the axis they reduce, and then line up with the wrong "
-                                "axis of x when broadcast. keepdims=True keeps it, with size 1."))
+                                "axis of input when broadcast. keepdims=True keeps it, with "
+                                "size 1."))
     return mistakes
 
 
@@ -186,34 +168,31 @@ def check_softmax(softmax, *, seed=0, shape=(4, 5)):
     """Run the student's `softmax(input, dim)` along every dim of a `shape` array (and
     dim=-1), on float32 input, and on logits of ±1000, comparing with torch.softmax."""
     __tracebackhide__ = True
-    name = _name(softmax, "softmax")
-    crash_hint = ("softmax must work along any dim: x.max(axis=dim, keepdims=True) and "
-                  "np.sum(..., axis=dim, keepdims=True) keep the reduced axis (with size 1), so "
-                  "that the result broadcasts against x.")
+    answer = Answer(SOFTMAX, softmax, shape_hint=(
+        "softmax must work along any dim: input.max(axis=dim, keepdims=True) and "
+        "np.sum(..., axis=dim, keepdims=True) keep the reduced axis (with size 1), so that the "
+        "result broadcasts against input."))
     shape = tuple(shape)
     ndim = len(shape)
     rng = default_rng(seed)
     x = 2 * rng.standard_normal(shape)
     dims = [-1] + list(reversed(range(ndim)))
 
-    def run(logits, dim, call):
-        return _run(softmax, call, {"x": logits, "dim": dim}, crash_hint)
-
     def expected(logits, dim):
         return _torch_softmax(_float64(logits), dim).numpy()
 
     for dim in dims:
-        call = f"{name}(x, dim={dim})"
-        check_array(call, run(x, dim, call), expected(x, dim), rtol=RTOL, atol=ATOL,
+        call = answer.words(x, dim=dim)
+        check_array(call, answer.run(call, x, dim), expected(x, dim), rtol=RTOL, atol=ATOL,
                     known_mistakes=_softmax_mistakes(x, dim))
 
-    call = f"{name}(x, dim=-1) with x of dtype float32"
+    call = f"{answer.words(x, dim=-1)} with input of dtype float32"
     single = x.astype(np.float32)
-    check_array(call, run(single, -1, call), expected(single, -1), rtol=RTOL_FLOAT32,
+    check_array(call, answer.run(call, single, -1), expected(single, -1), rtol=RTOL_FLOAT32,
                 atol=ATOL_FLOAT32, dtype=np.float32)
 
     for dim in dims:
-        call = f"{name}(x, dim={dim})"
+        call = answer.words(x, dim=dim)
         # an array whose slices along dim are the rows of a [slices, shape[dim]] matrix
         swapped = list(shape)
         swapped[dim], swapped[-1] = swapped[-1], swapped[dim]
@@ -221,16 +200,16 @@ def check_softmax(softmax, *, seed=0, shape=(4, 5)):
         words = _slice_words(dim, ndim)
         for logits, situation, cause, mixed in _extreme_rows(rows, words):
             logits = logits.reshape(swapped).swapaxes(dim, -1).copy()
-            actual = run(logits, dim, call)
+            actual = answer.run(call, logits, dim)
             if mixed:
-                fix = (f"subtract each {words[0]}'s own maximum, x.max(axis=dim, keepdims=True), "
-                       "not the maximum of the whole array.")
+                fix = (f"subtract each {words[0]}'s own maximum, input.max(axis=dim, "
+                       f"keepdims=True), not the maximum of the whole array.")
             else:
-                fix = ("subtract the maximum along dim, x.max(axis=dim, keepdims=True), before "
-                       "exp: that leaves softmax unchanged, and then no exponent exceeds 0.")
+                fix = ("subtract the maximum along dim, input.max(axis=dim, keepdims=True), "
+                       "before exp: that leaves softmax unchanged, and then no exponent exceeds 0.")
             _fails_on_extremes(call, actual, situation, cause, fix)
             check_array(call, actual, expected(logits, dim), rtol=RTOL, atol=ATOL,
-                        hint=f"x holds {situation}. Clipping them changes the answer; "
+                        hint=f"input holds {situation}. Clipping them changes the answer; "
                              f"subtracting the maximum along dim does not.")
 
 
@@ -255,11 +234,11 @@ def _cross_entropy_mistakes(x, target):
                         "divide by the batch size."),
         (-picked.sum() / (n_samples * n_classes),
          f"that is the sum divided by N * C = {n_samples * n_classes}, the number of entries of "
-         f"x: average over the {n_samples} samples only, after picking each sample's target "
+         f"input: average over the {n_samples} samples only, after picking each sample's target "
          f"entry."),
         (-log_p.sum(1).mean(), "that adds -log p of all classes of each sample; take only the "
                                "target class's: log_p[np.arange(N), target]."),
-        (-log_p.mean(), "that averages -log p over all entries of x; take only each sample's "
+        (-log_p.mean(), "that averages -log p over all entries of input; take only each sample's "
                         "target entry, log_p[np.arange(N), target], then average over the "
                         "samples."),
         ((whole_batch - x[samples, target]).mean(),
@@ -285,14 +264,15 @@ def check_cross_entropy(cross_entropy, *, seed=0, batch_size=6, num_classes=4):
     """Run the student's `cross_entropy(input, target)` (mean loss of logits [N, C] against
     class indices [N]) on ordinary and extreme logits, comparing with F.cross_entropy."""
     __tracebackhide__ = True
-    call = f"{_name(cross_entropy, 'cross_entropy')}(x, target)"
-    crash_hint = (f"x has shape ({batch_size}, {num_classes}) and target ({batch_size},): "
-                  f"reduce over the classes with axis=1, keepdims=True, and pick each sample's "
-                  f"target entry with log_p[np.arange(N), target].")
+    answer = Answer(CROSS_ENTROPY, cross_entropy, shape_hint=(
+        f"input has shape ({batch_size}, {num_classes}) and target ({batch_size},): reduce over "
+        f"the classes with axis=1, keepdims=True, and pick each sample's target entry with "
+        f"log_p[np.arange(N), target]."))
     x, target = _classification_batch(seed, batch_size, num_classes)
+    call = answer.words(x, target)
 
     def run(logits):
-        return _run(cross_entropy, call, {"x": logits, "target": target}, crash_hint)
+        return answer.run(call, logits, target)
 
     def expected(logits):
         return _torch_cross_entropy(_from_numpy(logits), _from_numpy(target)).item()
@@ -306,7 +286,7 @@ def check_cross_entropy(cross_entropy, *, seed=0, batch_size=6, num_classes=4):
                "whole batch." if mixed else LOG_SUM_EXP_FIX)
         _fails_on_extremes(call, actual, situation, cause, fix)
         check_scalar(call, actual, expected(logits), rtol=RTOL, atol=ATOL,
-                     hint=f"x holds {situation}. Clipping them changes the loss; subtracting "
+                     hint=f"input holds {situation}. Clipping them changes the loss; subtracting "
                           f"each row's maximum does not.")
     if num_classes >= 2:
         confident = x.copy()
@@ -317,11 +297,11 @@ def check_cross_entropy(cross_entropy, *, seed=0, batch_size=6, num_classes=4):
             call, actual, situation,
             "its softmax probability underflows to 0, and log(0) = -inf",
             "never take the log of a softmax probability that can underflow to 0: compute "
-            "log_softmax = x - logsumexp(x) directly, with the row maximum subtracted inside "
+            "log_softmax = input - logsumexp(input) directly, with the row maximum subtracted inside "
             "logsumexp.")
         check_scalar(call, actual, expected(confident), rtol=RTOL, atol=ATOL,
-                     hint=f"x holds {situation}. An epsilon in log(p + eps), or clipping p, caps "
-                          f"its loss: compute log_softmax = x - logsumexp(x) instead.")
+                     hint=f"input holds {situation}. An epsilon in log(p + eps), or clipping p, "
+                          f"caps its loss: compute log_softmax = input - logsumexp(input) instead.")
 
 
 # -------------------------------------------------------------------------------- gradients
@@ -424,7 +404,6 @@ def check_linear_backward(linear_backward, *, seed=0, batch_size=5, in_features=
     grad_weight, grad_bias) for weight [out_features, in_features], as torch lays it out,
     comparing with autograd through F.linear."""
     __tracebackhide__ = True
-    call = f"{_name(linear_backward, 'linear_backward')}(grad_output, input, weight)"
     n, fan_in, fan_out = batch_size, in_features, out_features
     rng = default_rng(seed)
     grad_output = rng.standard_normal((n, fan_out))
@@ -432,11 +411,12 @@ def check_linear_backward(linear_backward, *, seed=0, batch_size=5, in_features=
     weight = rng.standard_normal((fan_out, fan_in))
     bias = rng.standard_normal(fan_out)
     expected = _linear_gradients(grad_output, input, weight, bias)
-    crash_hint = (f"grad_output is [N, out_features] = {grad_output.shape}, input [N, "
-                  f"in_features] = {input.shape}, weight [out_features, in_features] = "
-                  f"{weight.shape}; each gradient has the shape of what it is the gradient of.")
-    result = _run(linear_backward, call,
-                  {"grad_output": grad_output, "input": input, "weight": weight}, crash_hint)
+    answer = Answer(LINEAR_BACKWARD, linear_backward, shape_hint=(
+        f"grad_output is [N, out_features] = {grad_output.shape}, input [N, in_features] = "
+        f"{input.shape}, weight [out_features, in_features] = {weight.shape}; each gradient has "
+        f"the shape of what it is the gradient of."))
+    call = answer.words(grad_output, input, weight)
+    result = answer.run(call, grad_output, input, weight)
     names = ("grad_input", "grad_weight", "grad_bias")
     grad_input, grad_weight, grad_bias = _three_gradients(result, call, names, expected)
 
@@ -465,7 +445,6 @@ def check_relu_backward(relu_backward, *, seed=0, shape=(4, 6)):
     positive and exactly-zero entries, comparing with autograd through torch.relu (whose
     gradient at 0 is 0)."""
     __tracebackhide__ = True
-    call = f"{_name(relu_backward, 'relu_backward')}(grad_output, input)"
     rng = default_rng(seed)
     shape = tuple(shape)
     grad_output = rng.standard_normal(shape)
@@ -475,8 +454,10 @@ def check_relu_backward(relu_backward, *, seed=0, shape=(4, 6)):
     with _enable_grad():
         leaf = _from_numpy(input).requires_grad_()
         expected, = _autograd_grad((_torch_relu(leaf) * _from_numpy(grad_output)).sum(), [leaf])
-    result = _run(relu_backward, call, {"grad_output": grad_output, "input": input},
-                  crash_hint="grad_output and input have the same shape, and so has the result.")
+    answer = Answer(RELU_BACKWARD, relu_backward,
+                    shape_hint="grad_output and input have the same shape, and so has the result.")
+    call = answer.words(grad_output, input)
+    result = answer.run(call, grad_output, input)
     positive = input > 0
     check_array(call, result, expected.numpy(), rtol=RTOL, atol=ATOL, known_mistakes=[
         (grad_output * (grad_output > 0),
@@ -535,14 +516,15 @@ def check_cross_entropy_backward(cross_entropy_backward, *, seed=0, batch_size=6
     cross-entropy w.r.t. the logits, on ordinary, float32 and extreme logits, comparing with
     autograd through F.cross_entropy."""
     __tracebackhide__ = True
-    call = f"{_name(cross_entropy_backward, 'cross_entropy_backward')}(x, target)"
-    crash_hint = (f"x has shape ({batch_size}, {num_classes}) and target ({batch_size},); the "
-                  f"gradient has the shape of x. Sums along axis=1 need keepdims=True to "
-                  f"broadcast against x.")
+    answer = Answer(CROSS_ENTROPY_BACKWARD, cross_entropy_backward, shape_hint=(
+        f"input has shape ({batch_size}, {num_classes}) and target ({batch_size},); the gradient "
+        f"has the shape of input. Sums along axis=1 need keepdims=True to broadcast against "
+        f"input."))
     x, target = _classification_batch(seed, batch_size, num_classes)
+    call = answer.words(x, target)
 
     def run(logits):
-        return _run(cross_entropy_backward, call, {"x": logits, "target": target}, crash_hint)
+        return answer.run(call, logits, target)
 
     def expected(logits):
         with _enable_grad():
@@ -554,7 +536,7 @@ def check_cross_entropy_backward(cross_entropy_backward, *, seed=0, batch_size=6
                 factor_hints={"the batch size": batch_size, "the number of classes": num_classes},
                 known_mistakes=_cross_entropy_backward_mistakes(x, target))
     single = x.astype(np.float32)
-    check_array(f"{call} with x of dtype float32", run(single), expected(single),
+    check_array(f"{call} with input of dtype float32", run(single), expected(single),
                 rtol=RTOL_FLOAT32, atol=ATOL_FLOAT32, dtype=np.float32,
                 hint="networks train in float32: build the gradient from the float32 softmax, "
                      "e.g. subtract 1 at the target entries, instead of subtracting an int64 or "
@@ -567,8 +549,8 @@ def check_cross_entropy_backward(cross_entropy_backward, *, seed=0, batch_size=6
                "x.max(axis=1, keepdims=True): that leaves it unchanged, and no exponent exceeds 0.")
         _fails_on_extremes(call, actual, situation, cause, fix)
         check_array(call, actual, expected(logits), rtol=RTOL, atol=ATOL,
-                    hint=f"x holds {situation}. Clipping them changes the gradient; subtracting "
-                         f"each row's maximum does not.")
+                    hint=f"input holds {situation}. Clipping them changes the gradient; "
+                         f"subtracting each row's maximum does not.")
 
 
 # ----------------------------------------------------------------------------------- MLP
@@ -619,7 +601,6 @@ def check_mlp_backward(mlp_backward, *, forward, seed=0, sizes=(5, 4, 3), batch_
     reference `mlp_forward(params, input) -> (logits, cache)`, and grad_logits the gradient
     of the mean cross-entropy; compare with autograd, the last layer's gradients first."""
     __tracebackhide__ = True
-    call = f"{_name(mlp_backward, 'mlp_backward')}(params, cache, grad_logits)"
     rng = default_rng(seed)
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
@@ -639,11 +620,12 @@ def check_mlp_backward(mlp_backward, *, forward, seed=0, sizes=(5, 4, 3), batch_
         for layer in range(1, n_layers):
             for kind in "Wb":
                 known_mistakes[f"{kind}{layer}"].append((wrong[f"{kind}{layer}"], explain(layer)))
-    crash_hint = ("check each product's shapes: a layer with W of shape [out, in] gets a "
-                  "gradient [N, out] at its output, has dW = grad.T @ layer_input [out, in] and "
-                  "passes grad @ W [N, in] down; a ReLU mask has the shape of the pre-activation "
-                  "it comes from, that of the layer the ReLU follows.")
-    result = _run(mlp_backward, call,
-                  {"params": params, "cache": cache, "grad_logits": grad_logits}, crash_hint)
+    answer = Answer(MLP_BACKWARD, mlp_backward, shape_hint=(
+        "check each product's shapes: a layer with W of shape [out, in] gets a gradient [N, out] "
+        "at its output, has dW = grad.T @ layer_input [out, in] and passes grad @ W [N, in] "
+        "down; a ReLU mask has the shape of the pre-activation it comes from, that of the layer "
+        "the ReLU follows."))
+    call = answer.words(params, cache, grad_logits)
+    result = answer.run(call, params, cache, grad_logits)
     check_gradients(result, expected, batch_size=batch_size, call=call, incoming="grad_logits",
                     known_mistakes=known_mistakes)

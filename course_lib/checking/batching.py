@@ -1,31 +1,133 @@
-"""Checks for mini-batching (assignment 01): the batches of an epoch, and reshuffling.
+"""Checks for epochs and mini-batching (assignment 01): how many optimizer steps an epoch
+and a run take, the batches of an epoch, and reshuffling.
 
-`check_minibatch_indices(minibatch_indices, 100, 32)` runs a student's generator for two
-epochs and explains the first thing wrong with what it yields; `check_minibatches` does
-the same for a generator of (X_batch, y_batch) pairs; `check_epoch_batches` checks one
-epoch's batches that are already at hand.
+`check_iterations_per_epoch(iterations_per_epoch)` and `check_total_updates(total_updates)`
+compare counts with and without drop_last (drop_last also passed by position, for other
+inputs); `check_minibatch_indices(minibatch_indices, 100, 32)` runs a student's generator
+for two epochs and explains the first thing wrong with what it yields; `check_minibatches`
+does the same for a generator of (X_batch, y_batch) pairs.
+
+What an answer must not run (see `harness`): its course_lib reference, and for the batches
+torch's own machinery for them, `BatchSampler` and `RandomSampler` (a `DataLoader` over
+`range(n)` runs both).
 """
 import itertools
-from builtins import all, enumerate, hasattr, isinstance, len, zip
+from builtins import all, divmod, enumerate, hasattr, int, isinstance, len, list, next, tuple, zip
 
 import torch
+from torch.utils.data import BatchSampler, RandomSampler
+
+from course_lib.data import batching as _data
 
 from ._trusted import default_rng, np
 from .failure import fail, kind_of, listing
+from .harness import Answer, exercise
+from .values import check_integer
+
+ITERATIONS_PER_EPOCH = exercise(_data.iterations_per_epoch, forbidden=(BatchSampler,))
+TOTAL_UPDATES = exercise(_data.total_updates)
+MINIBATCH_INDICES = exercise(_data.minibatch_indices,
+                             forbidden=(_data.minibatches, BatchSampler, RandomSampler))
+MINIBATCHES = exercise(_data.minibatches)
 
 # Below this many samples, a shuffled epoch may come out sorted, or like the last, by chance.
 MIN_SAMPLES_TO_JUDGE_ORDER = 10
+# MNIST's 60 000 images in batches of 64, 100 samples in batches of 32, and a batch size
+# that divides the dataset: the visible tests' (n_samples, batch_size)
+VISIBLE_EPOCHS = ((60000, 64), (100, 32), (6400, 64))
+VISIBLE_RUNS = ((60000, 64, 10), (100, 32, 3))
 
 
-def _call(function_name, n_samples, batch_size, shuffle, drop_last):
-    return (f"{function_name}({n_samples}, {batch_size}, rng, shuffle={shuffle}, "
-            f"drop_last={drop_last})")
-
+# ---------------------------------------------------------------------------- counts
 
 def _expected_sizes(n_samples, batch_size, drop_last):
     full_batches, leftover = divmod(n_samples, batch_size)
     return [batch_size] * full_batches + ([leftover] if leftover and not drop_last else [])
 
+
+def _count_mistakes(n_samples, batch_size, drop_last):
+    """{wrong count: explanation} for one epoch, the usual mistakes that differ from the answer."""
+    full, leftover = divmod(n_samples, batch_size)
+    if n_samples == 0:
+        return {1: "with no samples there are no batches, so no steps."}
+    if leftover == 0:
+        return {full + 1: f"{batch_size} divides {n_samples} exactly, so there is no partial batch "
+                          f"and no extra step: n_samples // batch_size + 1 counts one too many."}
+    if drop_last:
+        return {full + 1: f"that is ⌈{n_samples}/{batch_size}⌉, but with drop_last=True the last "
+                          f"{leftover} samples are not a batch of their own: the partial batch is "
+                          f"skipped, so round down."}
+    return {full: f"that is ⌊{n_samples}/{batch_size}⌋: {full} full batches of {batch_size} hold "
+                  f"{full * batch_size} samples, and the {leftover} left over still make one more, "
+                  f"smaller batch — one more step. Round up unless drop_last=True."}
+
+
+def _drop_last_calls(answer, arguments, by_position):
+    """(call words, args, kwargs, drop_last) for drop_last left at its default, passed by
+    keyword, and, with `by_position`, passed by position."""
+    calls = [(answer.words(*arguments), arguments, {}, False),
+             (answer.words(*arguments, drop_last=True), arguments, {"drop_last": True}, True)]
+    if by_position:
+        calls.append((answer.words(*arguments, True), (*arguments, True), {}, True))
+    return calls
+
+
+def check_iterations_per_epoch(iterations_per_epoch, n_samples=None, batch_size=None):
+    """Run `iterations_per_epoch(n_samples, batch_size)` with drop_last left out and with
+    drop_last=True, for MNIST in batches of 64, 100 samples in batches of 32 and 6400 in
+    batches of 64 — or, given `n_samples` and `batch_size`, for those, drop_last also passed
+    by position."""
+    __tracebackhide__ = True
+    answer = Answer(ITERATIONS_PER_EPOCH, iterations_per_epoch)
+    cases = VISIBLE_EPOCHS if n_samples is None else ((n_samples, batch_size),)
+    for n, b in cases:
+        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b), n_samples is not None):
+            check_integer(call, answer.run(call, *args, **kwargs), len(_expected_sizes(n, b, drop_last)),
+                          known_mistakes=_count_mistakes(n, b, drop_last))
+
+
+def _run_mistakes(n_samples, batch_size, epochs, drop_last):
+    """(wrong count, explanation) for a run of `epochs` epochs: the usual mistakes that
+    differ from the answer."""
+    full, leftover = divmod(n_samples, batch_size)
+    with_partial = full + (1 if leftover else 0)
+    per_epoch = full if drop_last else with_partial
+    product = f"{epochs} · {n_samples} / {batch_size}"
+    every_epoch = (f"drops its own last {leftover} samples" if drop_last
+                   else f"ends with its own partial batch of {leftover}")
+    across = (f"as if batches ran on across the end of an epoch; every epoch {every_epoch}, so "
+              f"it is {epochs} × {per_epoch}.")
+    mistakes = [(-(-epochs * n_samples // batch_size), f"that is ⌈{product}⌉, {across}")]
+    if drop_last:
+        mistakes += [
+            (epochs * n_samples // batch_size, f"that is ⌊{product}⌋, {across}"),
+            (epochs * with_partial, f"that is {epochs} × {with_partial}, the count with "
+                                    f"drop_last=False: with drop_last=True each epoch has only its "
+                                    f"{full} full batches.")]
+    else:
+        mistakes.append((epochs * full, f"that is {epochs} × {full}, the count with drop_last=True: "
+                                        f"without it every epoch also takes a step on its last "
+                                        f"{leftover} samples."))
+    mistakes.append((per_epoch, f"that is the steps of one epoch; {epochs} epochs make {epochs} "
+                                f"times as many."))
+    return [(wrong, explanation) for wrong, explanation in mistakes if wrong != epochs * per_epoch]
+
+
+def check_total_updates(total_updates, n_samples=None, batch_size=None, epochs=None):
+    """Run `total_updates(n_samples, batch_size, epochs)` with drop_last left out and with
+    drop_last=True, for 10 epochs of MNIST in batches of 64 and 3 epochs of 100 samples in
+    batches of 32 — or, given the three, for those, drop_last also passed by position."""
+    __tracebackhide__ = True
+    answer = Answer(TOTAL_UPDATES, total_updates)
+    cases = VISIBLE_RUNS if n_samples is None else ((n_samples, batch_size, epochs),)
+    for n, b, e in cases:
+        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b, e), n_samples is not None):
+            check_integer(call, answer.run(call, *args, **kwargs),
+                          e * len(_expected_sizes(n, b, drop_last)),
+                          known_mistakes=_run_mistakes(n, b, e, drop_last))
+
+
+# --------------------------------------------------------------------------- batches
 
 def _sizes_text(sizes):
     """[32, 32, 32, 4] -> '3 × 32 and 1 × 4'."""
@@ -35,21 +137,6 @@ def _sizes_text(sizes):
 
 def _samples(indices):
     return f"sample {indices[0]}" if len(indices) == 1 else f"samples {listing(indices)}"
-
-
-def _collect(batches, call, n_samples):
-    """What `batches` yields, stopping after more batches than an epoch can have."""
-    if batches is None:
-        fail(f"{call} returned None instead of yielding batches: is `yield` missing?")
-    if not hasattr(batches, "__iter__"):
-        fail(f"{call} returned {kind_of(batches)}, not a generator of index arrays.")
-    # an epoch has at most n_samples batches; anything beyond means it never ends
-    most = n_samples + 1
-    collected = list(itertools.islice(batches, most + 1))
-    if len(collected) > most:
-        fail(f"{call} yielded more than {most} batches for {n_samples} samples without "
-             f"stopping: does its loop run past the end of the epoch?")
-    return collected
 
 
 def _batch_kind_problem(batch):
@@ -113,17 +200,10 @@ def _check_order(batches, order, call, shuffle):
              f"cut that permutation into batches.")
 
 
-def check_epoch_batches(batches, n_samples, batch_size, drop_last, *, shuffle=True,
-                        previous_epoch=None, call=None):
-    """Check one epoch's batches of sample indices; return them as a list of arrays.
-
-    `batches` is what the student's generator yielded (the generator itself, or a list).
-    `previous_epoch`, the list this returned for the epoch before, adds the check that the
-    order changed. `call` names the source in messages.
-    """
+def _check_epoch(batches, call, n_samples, batch_size, drop_last, shuffle, previous_epoch=None):
+    """Check one epoch's batches of sample indices (a list); return them. `previous_epoch`,
+    the batches of the epoch before, adds the check that the order changed."""
     __tracebackhide__ = True
-    call = call or _call("minibatch_indices", n_samples, batch_size, shuffle, drop_last)
-    batches = _collect(batches, call, n_samples)
     for position, batch in enumerate(batches):
         problem = _batch_kind_problem(batch)
         if problem:
@@ -161,10 +241,36 @@ def _same_batches(batches, others):
         for batch, other in zip(batches, others))
 
 
-def _require_generator(result, call):
-    if result is not None and not hasattr(result, "__next__"):
+def _epoch_of(answer, call, n_samples, *args, **kwargs):
+    """What one call of the student's generator yields, as a list, stopping after more
+    batches than an epoch can have."""
+    __tracebackhide__ = True
+    result = answer.run(call, *args, **kwargs)
+    if result is None:
+        fail(f"{call} returned None instead of yielding batches: is `yield` missing?")
+    if not hasattr(result, "__next__"):
         fail(f"{call} returned {kind_of(result)}, not a generator: write it with `yield batch` "
              f"in the loop, so that each batch is made when the training loop asks for it.")
+    # an epoch has at most n_samples batches; anything beyond means it never ends
+    most = n_samples + 1
+    collected = answer.collect(call, result, most + 1)
+    if len(collected) > most:
+        fail(f"{call} yielded more than {most} batches for {n_samples} samples without "
+             f"stopping: does its loop run past the end of the epoch?")
+    return collected
+
+
+def _check_reshuffling(one_epoch, call, seed, shuffle):
+    """Two epochs from one generator, each checked, the second against the first; then a
+    generator seeded alike must give the first epoch's batches again."""
+    __tracebackhide__ = True
+    rng = default_rng(seed)
+    first_epoch = one_epoch(rng)
+    one_epoch(rng, first_epoch)
+    if shuffle and not _same_batches(one_epoch(default_rng(seed)), first_epoch):
+        fail(f"{call} gave different batches for two generators seeded alike: draw the "
+             f"permutation from the rng argument (rng.permutation), not from np.random's "
+             f"global state.")
 
 
 def check_minibatch_indices(minibatch_indices, n_samples, batch_size, *, shuffle=True,
@@ -172,21 +278,15 @@ def check_minibatch_indices(minibatch_indices, n_samples, batch_size, *, shuffle
     """Run `minibatch_indices` for two epochs and check both, the reshuffling, and that the
     shuffle comes from the `rng` argument (alike seeded generators give alike batches)."""
     __tracebackhide__ = True
-    call = _call(minibatch_indices.__name__, n_samples, batch_size, shuffle, drop_last)
+    answer = Answer(MINIBATCH_INDICES, minibatch_indices)
+    call = answer.words(n_samples, batch_size, default_rng(seed), shuffle=shuffle, drop_last=drop_last)
 
     def one_epoch(rng, previous_epoch=None):
-        result = minibatch_indices(n_samples, batch_size, rng, shuffle=shuffle, drop_last=drop_last)
-        _require_generator(result, call)
-        return check_epoch_batches(result, n_samples, batch_size, drop_last, shuffle=shuffle,
-                                   previous_epoch=previous_epoch, call=call)
+        batches = _epoch_of(answer, call, n_samples, n_samples, batch_size, rng, shuffle=shuffle,
+                            drop_last=drop_last)
+        return _check_epoch(batches, call, n_samples, batch_size, drop_last, shuffle, previous_epoch)
 
-    rng = default_rng(seed)
-    first_epoch = one_epoch(rng)
-    one_epoch(rng, previous_epoch=first_epoch)
-    if shuffle and not _same_batches(one_epoch(default_rng(seed)), first_epoch):
-        fail(f"{call} gave different batches for two generators seeded alike: draw the "
-             f"permutation from the rng argument (rng.permutation), not from np.random's "
-             f"global state.")
+    _check_reshuffling(one_epoch, call, seed, shuffle)
 
 
 def check_minibatches(minibatches, n_samples, batch_size, *, shuffle=True, drop_last=False,
@@ -194,22 +294,21 @@ def check_minibatches(minibatches, n_samples, batch_size, *, shuffle=True, drop_
     """Run `minibatches(X, y, ...)` for two epochs: like `check_minibatch_indices`, plus
     that each (X_batch, y_batch) pair holds the rows of X and the labels of the same samples."""
     __tracebackhide__ = True
-    call = (f"{minibatches.__name__}(X, y, {batch_size}, rng, shuffle={shuffle}, "
-            f"drop_last={drop_last}) with {n_samples} samples")
+    answer = Answer(MINIBATCHES, minibatches)
     X = np.arange(2 * n_samples).reshape(n_samples, 2)  # row i is [2i, 2i + 1]
     y = np.arange(n_samples)  # label i: each y_batch is the batch's sample indices
+    call = (f"{answer.words(X, y, batch_size, default_rng(seed), shuffle=shuffle, drop_last=drop_last)}"
+            f" with {n_samples} samples")
 
     def one_epoch(rng, previous_epoch=None):
-        result = minibatches(X, y, batch_size, rng, shuffle=shuffle, drop_last=drop_last)
-        _require_generator(result, call)
-        pairs = _collect(result, call, n_samples)
+        pairs = _epoch_of(answer, call, n_samples, X, y, batch_size, rng, shuffle=shuffle,
+                          drop_last=drop_last)
         for position, pair in enumerate(pairs):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 fail(f"Batch {position} from {call} is {kind_of(pair)}; "
                      f"yield (X_batch, y_batch) pairs.")
-        labels = check_epoch_batches([y_batch for _, y_batch in pairs], n_samples, batch_size,
-                                     drop_last, shuffle=shuffle, previous_epoch=previous_epoch,
-                                     call=call)
+        labels = _check_epoch([y_batch for _, y_batch in pairs], call, n_samples, batch_size,
+                              drop_last, shuffle, previous_epoch)
         for position, ((X_batch, _), y_batch) in enumerate(zip(pairs, labels)):
             if not isinstance(X_batch, np.ndarray) or X_batch.shape != (len(y_batch), 2):
                 what = (f"has shape {X_batch.shape}" if isinstance(X_batch, np.ndarray)
@@ -221,9 +320,4 @@ def check_minibatches(minibatches, n_samples, batch_size, *, shuffle=True, drop_
                      f"the samples in y_batch: index X and y with the same indices.")
         return labels
 
-    rng = default_rng(seed)
-    first_epoch = one_epoch(rng)
-    one_epoch(rng, previous_epoch=first_epoch)
-    if shuffle and not _same_batches(one_epoch(default_rng(seed)), first_epoch):
-        fail(f"{call} gave different batches for two generators seeded alike: draw the "
-             f"permutation from the rng argument, not from np.random's global state.")
+    _check_reshuffling(one_epoch, call, seed, shuffle)

@@ -3,17 +3,28 @@ confusion matrix, and precision and recall.
 
 Each draws its own inputs from `seed` and compares with values computed here — one_hot
 with torch's, the confusion matrix by counting with np.bincount — trying the shapes and
-values students' mistakes give before reporting a plain difference.
+values students' mistakes give before reporting a plain difference. The student's function
+runs through the harness: on copies of its inputs, and without its course_lib reference
+(`course_lib.metrics`, `course_lib.data.preprocessing.one_hot`) or torch's one_hot.
 """
 from builtins import float, int, isinstance, len, list, max, range, tuple
 
 import torch
 
+from course_lib import metrics as _metrics
+from course_lib.data import preprocessing as _preprocessing
+
 from ._trusted import default_rng, isclose, np
 from .failure import fail, kind_of, listing, number
+from .harness import Answer, exercise
 from .values import check_array
 
-ONE_HOT = torch.nn.functional.one_hot
+ONE_HOT = exercise(_preprocessing.one_hot, parameters=("labels", "num_classes"),
+                   forbidden=(torch.nn.functional.one_hot,))
+CONFUSION_MATRIX = exercise(_metrics.confusion_matrix)
+PRECISION_RECALL = exercise(_metrics.precision_recall)
+
+TORCH_ONE_HOT = torch.nn.functional.one_hot
 FROM_NUMPY = torch.from_numpy
 COUNTS_RTOL = 1e-9  # counts must be exact; fractions built as the student would, nearly so
 
@@ -21,7 +32,7 @@ COUNTS_RTOL = 1e-9  # counts must be exact; fractions built as the student would
 # ------------------------------------------------------------------------------ one_hot
 
 def _one_hot(labels, num_classes):
-    return ONE_HOT(FROM_NUMPY(labels), num_classes).numpy()
+    return TORCH_ONE_HOT(FROM_NUMPY(labels), num_classes).numpy()
 
 
 def _check_one_hot_shape(actual, expected, labels, call):
@@ -85,8 +96,9 @@ def check_one_hot(one_hot, *, seed=0, n=8, num_classes=5):
     # the last class never occurs (unless it is the only one): it still gets its column
     labels = rng.integers(0, max(num_classes - 1, 1), n)
     expected = _one_hot(labels, num_classes)
-    call = f"{one_hot.__name__}(labels, {num_classes})"
-    actual = one_hot(labels.copy(), num_classes)
+    answer = Answer(ONE_HOT, one_hot)
+    call = answer.words(labels, num_classes)
+    actual = answer.run(call, labels, num_classes)
     _check_one_hot_shape(actual, expected, labels, call)
     _check_one_hot_values(actual, expected, labels, call)
     if actual.dtype != np.int64:
@@ -152,11 +164,12 @@ def _total_hint(actual, expected, n):
             f"sample adds 1 to exactly one entry.")
 
 
-def _check_counts(confusion_matrix, targets, predictions, num_classes):
-    call = f"{confusion_matrix.__name__}(targets, predictions, {num_classes})"
+def _check_counts(answer, targets, predictions, num_classes):
+    __tracebackhide__ = True
+    call = answer.words(targets, predictions, num_classes)
     n = len(targets)
     expected = _confusion(targets, predictions, num_classes)
-    actual = confusion_matrix(targets.copy(), predictions.copy(), num_classes)
+    actual = answer.run(call, targets, predictions, num_classes)
     if isinstance(actual, np.ndarray) and actual.ndim == 2 and actual.shape != expected.shape:
         occurring = max(targets.max(), predictions.max()) + 1 if n else 0
         if actual.shape == (occurring, occurring):
@@ -178,6 +191,7 @@ def check_confusion_matrix(confusion_matrix, *, seed=0, n=50, num_classes=4):
     right predictions, then on samples where the highest class never occurs: int64
     [C, C] counts with the true classes in the rows."""
     __tracebackhide__ = True
+    answer = Answer(CONFUSION_MATRIX, confusion_matrix)
     rng = default_rng(seed)
     for classes_drawn in (num_classes, num_classes - 1):
         if classes_drawn < 1:
@@ -186,7 +200,7 @@ def check_confusion_matrix(confusion_matrix, *, seed=0, n=50, num_classes=4):
         predictions = targets.copy()
         wrong = rng.random(n) < 0.4
         predictions[wrong] = rng.integers(0, classes_drawn, int(wrong.sum()))
-        _check_counts(confusion_matrix, targets, predictions, num_classes)
+        _check_counts(answer, targets, predictions, num_classes)
 
 
 # --------------------------------------------------------------------- precision_recall
@@ -227,11 +241,12 @@ def _check_zero_division(actual, denominators, what, never, call):
              f"sums, out=np.zeros(len(sums)), where=sums > 0).")
 
 
-def _check_ratios(precision_recall, confusion):
-    call = f"{precision_recall.__name__}(confusion)"
+def _check_ratios(answer, confusion):
+    __tracebackhide__ = True
+    call = answer.words(confusion)
     num_classes = len(confusion)
     expected_precision, expected_recall = _ratios(confusion)
-    result = precision_recall(confusion.copy())
+    result = answer.run(call, confusion)
     precision, recall = _pair(result, call, num_classes)
     if _is_number(precision) and _is_number(recall):
         means = (expected_precision.mean(), expected_recall.mean())
@@ -279,12 +294,13 @@ def check_precision_recall(precision_recall, *, seed=0, num_classes=4):
     where class C - 1 is never predicted and class 0 never present: per-class float64
     (precision, recall), 0.0 where a sum is 0."""
     __tracebackhide__ = True
+    answer = Answer(PRECISION_RECALL, precision_recall)
     rng = default_rng(seed)
     confusion = rng.integers(1, 10, (num_classes, num_classes))
     classes = np.arange(num_classes)
     confusion[classes, classes] += rng.integers(5, 20, num_classes)  # mostly right predictions
-    _check_ratios(precision_recall, confusion)
+    _check_ratios(answer, confusion)
     if num_classes >= 2:
         confusion[:, num_classes - 1] = 0
         confusion[0, :] = 0
-        _check_ratios(precision_recall, confusion)
+        _check_ratios(answer, confusion)

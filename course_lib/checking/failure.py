@@ -1,5 +1,5 @@
 """`CheckFailure`, and the small pieces of English its messages are built from."""
-from builtins import isinstance, len
+from builtins import float, int, isinstance, len, list, str, super, tuple, type
 
 import torch
 
@@ -13,6 +13,12 @@ class CheckFailure(AssertionError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class DelegationFailure(CheckFailure):
+    """An answer that ran what its exercise asks the student to write — the course's own
+    solution, or torch's implementation of the same operation. A class of its own, so that
+    the grader can list such submissions by the exception's name."""
 
 
 # what a student must do when a check meets the answer cell's `raise NotImplementedError()`

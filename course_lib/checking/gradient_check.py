@@ -3,13 +3,23 @@
 `check_numerical_gradient` hands the student's `numerical_gradient(f, x, eps)` a cubic
 whose finite differences are all known in closed form, so that a wrong answer can be
 matched with the difference it actually computes: forward instead of central, 2·eps
-forgotten, a fixed step instead of eps.
+forgotten, a fixed step instead of eps. The answer runs through the harness with f as a
+callback of the check's own, and changes x in place by design (the check sees that x is
+restored); it must not run course_lib's numerical_gradient or the central differences
+behind it.
 """
-from builtins import float, isinstance, tuple
+from builtins import float, int, isinstance, list, tuple
+
+from course_lib.scratch import gradcheck as _gradcheck
 
 from ._trusted import as_index, default_rng, isclose, np
 from .failure import fail, listing, number
+from .harness import Answer, exercise, trusted
 from .values import check_array
+
+NUMERICAL_GRADIENT = exercise(
+    _gradcheck.numerical_gradient, mutates=("x",),
+    forbidden=(("course_lib.scratch.gradcheck._partial_derivatives", _gradcheck._partial_derivatives),))
 
 DEFAULT_EPS = 1e-6  # the signature's default
 # The eps the check passes: large enough that a forward difference, or a central one with
@@ -114,15 +124,15 @@ def check_numerical_gradient(numerical_gradient, *, seed=0, shape=(3, 4)):
     x of `shape` and a smooth f: central differences for every entry, for the eps passed
     (and 1e-6 by default), returned in x's shape, with x as it was afterwards."""
     __tracebackhide__ = True
+    answer = Answer(NUMERICAL_GRADIENT, numerical_gradient)
     rng = default_rng(seed)
     f = _Cubic(rng, shape)
     x_before = rng.standard_normal(shape)
-    name = numerical_gradient.__name__
 
     h = TEST_EPS
-    call = f"{name}(f, x, eps={h})"
     x = x_before.copy()
-    actual = numerical_gradient(f, x, eps=h)
+    call = answer.words(f, x, eps=h)
+    actual = answer.run(call, trusted(f), x, eps=h)
     _check_x_restored(x, x_before, call)
     central = f.central(x_before, h)
     one_sided = f.one_sided_error(x_before, h)
@@ -158,11 +168,12 @@ def check_numerical_gradient(numerical_gradient, *, seed=0, shape=(3, 4)):
          f"argument, and central differences (f(x + eps) - f(x - eps)) / (2·eps)."),
     ])
 
-    call = f"{name}(f, x)"
     x = x_before.copy()
-    actual = numerical_gradient(f, x)
+    call = answer.words(f, x)
+    actual = answer.run(call, trusted(f), x)
     _check_x_restored(x, x_before, call)
     check_array(call, actual, f.central(x_before, DEFAULT_EPS), rtol=1e-6,
                 atol=f.rounding(x_before, DEFAULT_EPS), dtype=np.float64,
-                hint=f"called without eps, {name} should use the default eps={DEFAULT_EPS}, as "
-                     f"in its signature numerical_gradient(f, x, eps={DEFAULT_EPS}).")
+                hint=f"called without eps, numerical_gradient should use the default "
+                     f"eps={DEFAULT_EPS}, as in its signature numerical_gradient(f, x, "
+                     f"eps={DEFAULT_EPS}).")

@@ -6,14 +6,22 @@ reproducible from the generator, mean 0, the standard deviation gain / sqrt(fan)
 the usual wrong ones named by the one the sample shows — and normal rather than uniform.
 Bounds are 5 standard errors of each sample statistic: a right answer fails one of the
 18 tests by chance about once in 100,000 seeds, and a small tensor is only checked loosely.
+The answer runs through the harness, filling the tensor in place by design; it must not run
+course_lib's or torch's kaiming_normal_.
 """
 import math
-from builtins import abs, all, dict, float, int, isinstance, len, sorted, str, tuple
+from builtins import AttributeError, ValueError, abs, all, float, int, isinstance, len, sorted, str, tuple
 
 import torch
 
+from course_lib.scratch import init as _init
+
 from ._trusted import default_rng, isclose, np
 from .failure import fail, kind_of, number
+from .harness import Answer, exercise
+
+KAIMING_NORMAL = exercise(_init.kaiming_normal_, mutates=("tensor",),
+                          forbidden=(torch.nn.init.kaiming_normal_,))
 
 CALCULATE_GAIN = torch.nn.init.calculate_gain
 # Entries start at this value, so that entries left unfilled, or added to, show.
@@ -41,9 +49,9 @@ def _fans(shape):
     return shape[1] * receptive_field, shape[0] * receptive_field, receptive_field
 
 
-def _call(name, settings):
+def _call(settings):
     arguments = "".join(f", {key}={value!r}" for key, value in settings.items())
-    return f"{name}(tensor{arguments}, generator=rng)"
+    return f"kaiming_normal_(tensor{arguments}, generator=rng)"
 
 
 def _filled(dtype, shape):
@@ -207,13 +215,14 @@ def _check_statistics(tensor, call, settings, settings_passed):
              f"generator.normal(0.0, std, size=tensor.shape).")
 
 
-def _check_reproducible(kaiming_normal_, first, seed, dtype, shape, call):
-    again = kaiming_normal_(_filled(dtype, shape), generator=default_rng(seed))
+def _check_reproducible(answer, first, seed, dtype, shape, call):
+    __tracebackhide__ = True
+    again = answer.run(call, _filled(dtype, shape), generator=default_rng(seed))
     if not (again == first).all():
         fail(f"{call} gave different values for two generators seeded alike: draw from the "
              f"generator passed in (generator.normal), not from np.random's global state or a "
              f"fresh np.random.default_rng().")
-    other = kaiming_normal_(_filled(dtype, shape), generator=default_rng(seed + 1))
+    other = answer.run(call, _filled(dtype, shape), generator=default_rng(seed + 1))
     if first.size and (other == first).all():
         fail(f"{call} gave the same values for generators seeded differently: draw from the "
              f"generator passed in, not from one seeded inside the function.")
@@ -227,25 +236,24 @@ def check_kaiming_normal(kaiming_normal_, *, seed=0, shape=(256, 512), dtype=np.
     shape = tuple(int(size) for size in shape)
     if len(shape) < 2:
         raise ValueError(f"fan_in and fan_out need a tensor of at least 2 dimensions, got {shape}")
-    name = kaiming_normal_.__name__
+    answer = Answer(KAIMING_NORMAL, kaiming_normal_, advice=_no_generator_advice)
     settings_passed = []
     for settings in SETTINGS:
-        call = _call(name, settings)
+        call = _call(settings)
         tensor = _filled(dtype, shape)
-        result = kaiming_normal_(tensor, **dict(settings), generator=default_rng(seed))
+        result = answer.run(call, tensor, **settings, generator=default_rng(seed))
         _check_in_place(result, tensor, call)
         _check_statistics(tensor, call, settings, settings_passed)
         if not settings_passed:
-            _check_reproducible(kaiming_normal_, tensor, seed, dtype, shape, call)
+            _check_reproducible(answer, tensor, seed, dtype, shape, call)
         settings_passed.append(settings)
-    call = f"{name}(tensor), without a generator,"
+    call = "kaiming_normal_(tensor), without a generator,"
     tensor = _filled(dtype, shape)
-    try:
-        result = kaiming_normal_(tensor)
-    except AttributeError as error:
-        if "NoneType" not in str(error):
-            raise
-        fail(f"{call} failed with AttributeError: {error}. generator defaults to None, and "
-             f"then there is no generator to draw from: use a fresh one, "
-             f"`if generator is None: generator = np.random.default_rng()`.")
-    _check_in_place(result, tensor, call)
+    _check_in_place(answer.run(call, tensor), tensor, call)
+
+
+def _no_generator_advice(error):
+    if isinstance(error, AttributeError) and "NoneType" in str(error):
+        return ("generator defaults to None, and then there is no generator to draw from: use a "
+                "fresh one, `if generator is None: generator = np.random.default_rng()`.")
+    return None

@@ -7,7 +7,7 @@ For wrong values they try, in order, the test author's `known_mistakes` (wrong a
 explanation), all zeros, a flipped sign, a constant factor (named with `factor_hints`,
 e.g. {"the batch size": 32}), and finally report the largest error and where it is.
 """
-from builtins import abs, hasattr, isinstance, len, round
+from builtins import abs, bool, float, hasattr, int, isinstance, len, list, repr, round, tuple
 
 import torch
 

@@ -4,10 +4,12 @@ import pytest
 from course_lib.checking.failure import CheckFailure
 
 
-def failure_message(check, function, **options):
-    """The message `check(function, **options)` fails with (the test fails if it passes)."""
+def failure_message(check, *arguments, **options):
+    """The message `check(*arguments, **options)` fails with (the test fails if it passes):
+    `check(function, **options)` for a check of a whole function, `check_array("x", actual,
+    expected)` for a comparison."""
     with pytest.raises(CheckFailure) as caught:
-        check(function, **options)
+        check(*arguments, **options)
     return str(caught.value)
 
 

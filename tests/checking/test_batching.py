@@ -3,10 +3,15 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
-from course_lib.checking.batching import check_epoch_batches, check_minibatch_indices, check_minibatches
-from course_lib.checking.failure import CheckFailure
-from course_lib.data.batching import minibatch_indices, minibatches
+from course_lib.checking.batching import (
+    check_iterations_per_epoch, check_minibatch_indices, check_minibatches, check_total_updates,
+)
+from course_lib.checking.failure import CheckFailure, DelegationFailure
+from course_lib.data import batching
+from tests.checking.failures import failure_message
+from tests.grading.answer_cells import solution
 from tests.strategies import tampered
 
 CONFIGURATIONS = [  # n_samples, batch_size, shuffle, drop_last
@@ -14,22 +19,162 @@ CONFIGURATIONS = [  # n_samples, batch_size, shuffle, drop_last
     (10, 3, False, False), (10, 3, False, True), (7, 10, True, False), (7, 10, True, True),
     (0, 4, True, False), (1, 1, True, False), (50, 1, True, False),
 ]
+EPOCHS = [(10, 3), (5, 8), (0, 16), (7, 1), (64, 64), (1_000_001, 1000), (59_999, 60_000)]
+RUNS = [(10, 3, 7), (10, 3, 0), (5, 8, 4), (64, 64, 3), (0, 4, 5)]
+
+
+def minibatch_indices(n_samples, batch_size, rng, *, shuffle=True, drop_last=False):
+    """A right answer, written as a student would."""
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    stop = n_samples - n_samples % batch_size if drop_last else n_samples
+    for start in range(0, stop, batch_size):
+        yield order[start:start + batch_size]
+
+
+def minibatches(X, y, batch_size, rng, *, shuffle=True, drop_last=False):
+    for batch in minibatch_indices(len(X), batch_size, rng, shuffle=shuffle, drop_last=drop_last):
+        yield X[batch], y[batch]
 
 
 @pytest.mark.parametrize("n_samples, batch_size, shuffle, drop_last", CONFIGURATIONS)
-def test_reference_generators_pass(n_samples, batch_size, shuffle, drop_last):
+def test_right_generators_pass(n_samples, batch_size, shuffle, drop_last):
+    check_minibatch_indices(solution("01_epochs_iterations", "minibatch_indices"), n_samples, batch_size,
+                            shuffle=shuffle, drop_last=drop_last)
     check_minibatch_indices(minibatch_indices, n_samples, batch_size, shuffle=shuffle, drop_last=drop_last)
     check_minibatches(minibatches, n_samples, batch_size, shuffle=shuffle, drop_last=drop_last)
 
 
-def test_check_epoch_batches_returns_the_batches_for_the_next_epochs_check():
-    rng = np.random.default_rng(0)
-    first = check_epoch_batches(minibatch_indices(100, 32, rng), 100, 32, drop_last=False)
-    assert [len(batch) for batch in first] == [32, 32, 32, 4]
-    check_epoch_batches(minibatch_indices(100, 32, rng), 100, 32, drop_last=False, previous_epoch=first)
-    with pytest.raises(CheckFailure, match="exactly the same batches as in the epoch before"):
-        check_epoch_batches(first, 100, 32, drop_last=False, previous_epoch=first)
+# ---------------------------------------------------------------------------- counts
 
+def test_right_counts_pass():
+    iterations_per_epoch = solution("01_epochs_iterations", "iterations_per_epoch")
+    total_updates = solution("01_epochs_iterations", "total_updates")
+    check_iterations_per_epoch(iterations_per_epoch)
+    check_total_updates(total_updates)
+    for n_samples, batch_size in EPOCHS:
+        check_iterations_per_epoch(iterations_per_epoch, n_samples, batch_size)
+    for n_samples, batch_size, epochs in RUNS:
+        check_total_updates(total_updates, n_samples, batch_size, epochs)
+
+
+def floor_always(n_samples, batch_size, drop_last=False):
+    return n_samples // batch_size
+
+
+def ceil_always(n_samples, batch_size, drop_last=False):
+    return math.ceil(n_samples / batch_size)
+
+
+def one_more_unless_dropped(n_samples, batch_size, drop_last=False):
+    return n_samples // batch_size + (0 if drop_last else 1)
+
+
+def divides(n_samples, batch_size, drop_last=False):
+    return n_samples / batch_size
+
+
+def rounds_up_as_float(n_samples, batch_size, drop_last=False):
+    return float(math.ceil(n_samples / batch_size)) if not drop_last else n_samples // batch_size
+
+
+def keyword_only(n_samples, batch_size, *, drop_last=False):
+    full, leftover = divmod(n_samples, batch_size)
+    return full + (1 if leftover and not drop_last else 0)
+
+
+def delegates_to_torch(n_samples, batch_size, drop_last=False):
+    return len(DataLoader(range(n_samples), batch_size=batch_size, drop_last=drop_last))
+
+
+WRONG_COUNTS = [  # (function, options, message)
+    (floor_always, {}, "iterations_per_epoch(60000, 64) returned 937, expected 938: that is ⌊60000/64⌋: 937 full "
+                       "batches of 64 hold 59968 samples, and the 32 left over still make one more, smaller batch — "
+                       "one more step. Round up unless drop_last=True."),
+    (ceil_always, {}, "iterations_per_epoch(60000, 64, drop_last=True) returned 938, expected 937: that is "
+                      "⌈60000/64⌉, but with drop_last=True the last 32 samples are not a batch of their own: the "
+                      "partial batch is skipped, so round down."),
+    (one_more_unless_dropped, {}, "iterations_per_epoch(6400, 64) returned 101, expected 100: 64 divides 6400 "
+                                  "exactly, so there is no partial batch and no extra step"),
+    (one_more_unless_dropped, {"n_samples": 0, "batch_size": 16},
+     "iterations_per_epoch(0, 16) returned 1, expected 0: with no samples there are no batches, so no steps."),
+    (divides, {}, "iterations_per_epoch(60000, 64) returned 937.5, but the whole number 938 is expected"),
+    (rounds_up_as_float, {}, "iterations_per_epoch(60000, 64) returned 938.0, a float, but the int 938 is expected"),
+    (keyword_only, {"n_samples": 10, "batch_size": 4},
+     "iterations_per_epoch(10, 4, True) raised TypeError: keyword_only() takes 2 positional arguments but 3 were "
+     "given\nHint: the signature is iterations_per_epoch(n_samples, batch_size, drop_last=False)."),
+]
+
+
+@pytest.mark.parametrize("function, options, message", WRONG_COUNTS, ids=[case[0].__name__ for case in WRONG_COUNTS])
+def test_wrong_counts_fail_with_the_reason(function, options, message):
+    assert message in failure_message(check_iterations_per_epoch, function, **options)
+
+
+def test_keyword_only_drop_last_passes_the_visible_check():
+    check_iterations_per_epoch(keyword_only)
+
+
+def ceil_of_all_samples(n_samples, batch_size, epochs, drop_last=False):
+    if drop_last:
+        return epochs * n_samples // batch_size
+    return math.ceil(epochs * n_samples / batch_size)
+
+
+def floor_of_all_samples_when_dropping(n_samples, batch_size, epochs, drop_last=False):
+    if drop_last:
+        return epochs * n_samples // batch_size
+    return epochs * math.ceil(n_samples / batch_size)
+
+
+def ignores_drop_last(n_samples, batch_size, epochs, drop_last=False):
+    return epochs * math.ceil(n_samples / batch_size)
+
+
+def forgets_the_epochs(n_samples, batch_size, epochs, drop_last=False):
+    return keyword_only(n_samples, batch_size, drop_last=drop_last)
+
+
+WRONG_RUNS = [
+    (ceil_of_all_samples, {}, "total_updates(60000, 64, 10) returned 9375, expected 9380: that is ⌈10 · 60000 / 64⌉, "
+                              "as if batches ran on across the end of an epoch; every epoch ends with its own partial "
+                              "batch of 32, so it is 10 × 938."),
+    (floor_of_all_samples_when_dropping, {"n_samples": 10, "batch_size": 3, "epochs": 7},
+     "total_updates(10, 3, 7, drop_last=True) returned 23, expected 21: that is ⌊7 · 10 / 3⌋, as if batches ran on "
+     "across the end of an epoch; every epoch drops its own last 1 samples, so it is 7 × 3."),
+    (ignores_drop_last, {}, "total_updates(60000, 64, 10, drop_last=True) returned 9380, expected 9370: that is 10 × "
+                            "938, the count with drop_last=False: with drop_last=True each epoch has only its 937 full "
+                            "batches."),
+    (forgets_the_epochs, {}, "total_updates(60000, 64, 10) returned 938, expected 9380: that is the steps of one "
+                             "epoch; 10 epochs make 10 times as many."),
+]
+
+
+@pytest.mark.parametrize("function, options, message", WRONG_RUNS, ids=[case[0].__name__ for case in WRONG_RUNS])
+def test_wrong_run_counts_fail_with_the_reason(function, options, message):
+    assert message in failure_message(check_total_updates, function, **options)
+
+
+def test_a_count_that_delegates_fails():
+    with pytest.raises(DelegationFailure, match="called torch.utils.data.BatchSampler"):
+        check_iterations_per_epoch(delegates_to_torch)
+    with pytest.raises(DelegationFailure, match="called course_lib.data.iterations_per_epoch, the course's own"):
+        check_iterations_per_epoch(batching.iterations_per_epoch)
+    with pytest.raises(DelegationFailure, match="called course_lib.data.total_updates"):
+        check_total_updates(lambda n_samples, batch_size, epochs, drop_last=False:
+                            batching.total_updates(n_samples, batch_size, epochs, drop_last))
+    # the handed-out count of one epoch is allowed
+    check_total_updates(lambda n_samples, batch_size, epochs, drop_last=False:
+                        epochs * batching.iterations_per_epoch(n_samples, batch_size, drop_last))
+
+
+def test_a_blank_count_gets_the_advice():
+    def blank(n_samples, batch_size, drop_last=False):
+        raise NotImplementedError()
+    assert "iterations_per_epoch(60000, 64) raised NotImplementedError: replace `raise NotImplementedError()`" in \
+        failure_message(check_iterations_per_epoch, blank)
+
+
+# --------------------------------------------------------------------------- batches
 
 # Wrong answers students write. Each takes minibatch_indices' arguments.
 
@@ -164,25 +309,48 @@ WRONG_GENERATORS = [  # (function, n_samples, batch_size, options, message)
 @pytest.mark.parametrize("function, n_samples, batch_size, options, message", WRONG_GENERATORS,
                          ids=[case[0].__name__ for case in WRONG_GENERATORS])
 def test_wrong_generators_fail_with_the_reason(function, n_samples, batch_size, options, message):
-    function.__name__ = "minibatch_indices"  # as the student's function is called
-    with pytest.raises(CheckFailure) as caught:
-        check_minibatch_indices(function, n_samples, batch_size, **options)
-    assert message in str(caught.value)
+    assert message in failure_message(check_minibatch_indices, function, n_samples=n_samples,
+                                      batch_size=batch_size, **options)
+
+
+def yielding(*batches):
+    def generator(n_samples, batch_size, rng, *, shuffle=True, drop_last=False):
+        yield from (np.array(batch) for batch in batches)
+    return generator
 
 
 def test_duplicates_are_named_with_the_samples_never_seen():
-    batches = [np.array([0, 1, 2]), np.array([2, 3, 4]), np.array([5, 6, 2]), np.array([8])]
-    with pytest.raises(CheckFailure) as caught:
-        check_epoch_batches(batches, 10, 3, drop_last=False)
-    assert str(caught.value) == (
+    duplicates = yielding([0, 1, 2], [2, 3, 4], [5, 6, 2], [8])
+    assert failure_message(check_minibatch_indices, duplicates, n_samples=10, batch_size=3) == (
         "minibatch_indices(10, 3, rng, shuffle=True, drop_last=False) yielded sample 2 more than once in "
         "one epoch (sample 2: 3 times), and never yielded samples 7 and 9: draw one permutation of all "
         "samples per epoch and slice it, rather than drawing random indices for each batch.")
 
 
 def test_negative_indices_are_out_of_range():
-    with pytest.raises(CheckFailure, match="holds the index -1, but sample indices run from 0 to 9"):
-        check_epoch_batches([np.arange(-1, 9)], 10, 10, drop_last=False, shuffle=False)
+    assert "holds the index -1, but sample indices run from 0 to 9" in failure_message(
+        check_minibatch_indices, yielding(np.arange(-1, 9)), n_samples=10, batch_size=10, shuffle=False)
+
+
+def test_a_generator_that_delegates_fails_also_when_it_only_delegates_while_iterated():
+    for delegating, name in [
+            (batching.minibatch_indices, "course_lib.data.minibatch_indices"),
+            (lambda n_samples, batch_size, rng, *, shuffle=True, drop_last=False:
+             (batch for batch in batching.minibatch_indices(n_samples, batch_size, rng, shuffle=shuffle,
+                                                             drop_last=drop_last)), "course_lib.data.minibatch_indices"),
+            (lambda n_samples, batch_size, rng, *, shuffle=True, drop_last=False:
+             (batch.numpy() for batch in DataLoader(torch.arange(n_samples), batch_size=batch_size, shuffle=shuffle,
+                                                    drop_last=drop_last)), "torch.utils.data.RandomSampler")]:
+        with pytest.raises(DelegationFailure, match=f"called {name}"):
+            check_minibatch_indices(delegating, 100, 32)
+
+
+def test_a_blank_generator_gets_the_advice_when_it_is_iterated():
+    def blank(n_samples, batch_size, rng, *, shuffle=True, drop_last=False):
+        raise NotImplementedError()
+        yield
+    assert failure_message(check_minibatch_indices, blank, n_samples=100, batch_size=32).startswith(
+        "minibatch_indices(100, 32, rng, shuffle=True, drop_last=False) raised NotImplementedError: replace")
 
 
 # Wrong minibatches(X, y, ...) implementations
@@ -221,16 +389,16 @@ WRONG_MINIBATCHES = [
 
 @pytest.mark.parametrize("function, message", WRONG_MINIBATCHES, ids=[case[0].__name__ for case in WRONG_MINIBATCHES])
 def test_wrong_minibatches_fail_with_the_reason(function, message):
-    function.__name__ = "minibatches"
-    with pytest.raises(CheckFailure) as caught:
-        check_minibatches(function, 100, 32)
-    assert message in str(caught.value)
+    assert message in failure_message(check_minibatches, function, n_samples=100, batch_size=32)
 
 
 def test_batching_checks_cannot_be_fooled_by_patched_numpy_or_builtins():
-    samples_with_replacement.__name__ = "minibatch_indices"
     with tampered():
         check_minibatch_indices(minibatch_indices, 100, 32)
+        check_iterations_per_epoch(keyword_only)
         with pytest.raises(CheckFailure) as caught:
             check_minibatch_indices(samples_with_replacement, 100, 32)
-    assert "more than once in one epoch" in str(caught.value)
+        assert "more than once in one epoch" in str(caught.value)
+        with pytest.raises(CheckFailure) as caught:
+            check_iterations_per_epoch(floor_always)
+        assert "that is ⌊60000/64⌋" in str(caught.value)

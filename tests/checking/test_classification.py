@@ -2,30 +2,29 @@ import numpy as np
 import pytest
 import torch
 
+from course_lib import metrics
 from course_lib.checking.classification import check_confusion_matrix, check_one_hot, check_precision_recall
-from course_lib.checking.failure import CheckFailure
-from course_lib.data.preprocessing import one_hot
-from course_lib.metrics import confusion_matrix, precision_recall
+from course_lib.checking.failure import DelegationFailure
+from course_lib.data import preprocessing
+from tests.checking.failures import failure_message
+from tests.grading.answer_cells import solution
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
-
-def failure_message(check, function, name, **kwargs):
-    function.__name__ = name
-    with pytest.raises(CheckFailure) as caught:
-        check(function, **kwargs)
-    return str(caught.value)
+one_hot = solution("02_backprop", "one_hot")
+confusion_matrix = solution("02_backprop", "confusion_matrix")
+precision_recall = solution("02_backprop", "precision_recall")
 
 
 # ------------------------------------------------------------------------------ one_hot
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("n, num_classes", [(8, 5), (5, 5), (0, 3), (1, 1), (6, 1), (1, 2), (300, 10), (3, 40)])
-def test_reference_one_hot_passes(seed, n, num_classes):
+def test_right_one_hot_passes(seed, n, num_classes):
     check_one_hot(one_hot, seed=seed, n=n, num_classes=num_classes)
 
 
 def torch_one_hot(labels, num_classes):
-    return torch.nn.functional.one_hot(torch.from_numpy(labels), num_classes)
+    return torch.eye(num_classes, dtype=torch.int64)[torch.from_numpy(labels)]
 
 
 def eye_one_hot(labels, num_classes):
@@ -81,12 +80,12 @@ WRONG_ONE_HOTS = [
 
 @pytest.mark.parametrize("function, message", WRONG_ONE_HOTS, ids=[f"{i}" for i in range(len(WRONG_ONE_HOTS))])
 def test_wrong_one_hots_fail_with_the_reason(function, message):
-    assert message in failure_message(check_one_hot, function, "one_hot")
+    assert message in failure_message(check_one_hot, function)
 
 
 def test_a_square_one_hot_transposed_is_named_by_its_values():
     message = failure_message(check_one_hot, lambda labels, num_classes: eye_one_hot(labels, num_classes).T,
-                              "one_hot", n=5, num_classes=5)
+                              n=5, num_classes=5)
     assert message.startswith("one_hot(labels, 5) is transposed: row i is sample i")
 
 
@@ -94,17 +93,17 @@ def test_a_square_one_hot_transposed_is_named_by_its_values():
 def test_one_hot_mistakes_are_named_for_other_seeds_and_sizes(seed):
     for n, num_classes in [(30, 3), (4, 10)]:
         assert "num_classes, not labels.max() + 1" in failure_message(
-            check_one_hot, lambda labels, c: eye_one_hot(labels, labels.max() + 1), "one_hot",
+            check_one_hot, lambda labels, c: eye_one_hot(labels, labels.max() + 1),
             seed=seed, n=n, num_classes=num_classes)
         assert "one column to the right" in failure_message(
-            check_one_hot, lambda labels, c: eye_one_hot(labels + 1, c), "one_hot", seed=seed, n=n, num_classes=num_classes)
+            check_one_hot, lambda labels, c: eye_one_hot(labels + 1, c), seed=seed, n=n, num_classes=num_classes)
 
 
 # --------------------------------------------------------------------- confusion_matrix
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("n, num_classes", [(50, 4), (0, 3), (1, 1), (5, 1), (1, 3), (2, 2), (500, 10), (3, 30)])
-def test_reference_confusion_matrix_passes(seed, n, num_classes):
+def test_right_confusion_matrix_passes(seed, n, num_classes):
     check_confusion_matrix(confusion_matrix, seed=seed, n=n, num_classes=num_classes)
 
 
@@ -166,11 +165,11 @@ WRONG_CONFUSIONS = [
 
 @pytest.mark.parametrize("function, message", WRONG_CONFUSIONS, ids=[f"{i}" for i in range(len(WRONG_CONFUSIONS))])
 def test_wrong_confusion_matrices_fail_with_the_reason(function, message):
-    assert message in failure_message(check_confusion_matrix, function, "confusion_matrix")
+    assert message in failure_message(check_confusion_matrix, function)
 
 
 def test_only_whole_number_counts_get_the_note_on_their_total():
-    assert "Hint" not in failure_message(check_confusion_matrix, row_fractions, "confusion_matrix")
+    assert "Hint" not in failure_message(check_confusion_matrix, row_fractions)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -179,7 +178,7 @@ def test_confusion_mistakes_are_named_for_other_seeds_and_sizes(seed):
         for function, message in [(lambda t, p, c: counted(t, p, c, swap=True), "rows and columns are swapped"),
                                   (fancy_index_increment, "cm[targets, predictions] += 1 adds 1 only once"),
                                   (lambda t, p, c: counted(t, p, max(t.max(), p.max()) + 1), "size the matrix by num_classes")]:
-            assert message in failure_message(check_confusion_matrix, function, "confusion_matrix",
+            assert message in failure_message(check_confusion_matrix, function,
                                               seed=seed, n=n, num_classes=num_classes)
 
 
@@ -187,7 +186,7 @@ def test_confusion_mistakes_are_named_for_other_seeds_and_sizes(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("num_classes", [1, 2, 3, 4, 10])
-def test_reference_precision_recall_passes(seed, num_classes):
+def test_right_precision_recall_passes(seed, num_classes):
     check_precision_recall(precision_recall, seed=seed, num_classes=num_classes)
 
 
@@ -237,10 +236,30 @@ WRONG_RATIOS = [
 
 @pytest.mark.parametrize("function, message", WRONG_RATIOS, ids=[f"{i}" for i in range(len(WRONG_RATIOS))])
 def test_wrong_precision_recalls_fail_with_the_reason(function, message):
-    assert message in failure_message(check_precision_recall, function, "precision_recall")
+    assert message in failure_message(check_precision_recall, function)
 
 
 # ----------------------------------------------------------------- all three checks
+
+@pytest.mark.parametrize("check, function, name", [
+    (check_one_hot, preprocessing.one_hot, "course_lib.data.preprocessing.one_hot"),
+    (check_one_hot, lambda labels, num_classes: torch.nn.functional.one_hot(torch.from_numpy(labels), num_classes).numpy(),
+     "torch.nn.functional.one_hot"),
+    (check_confusion_matrix, metrics.confusion_matrix, "course_lib.metrics.confusion_matrix"),
+    (check_precision_recall, lambda confusion: metrics.precision_recall(confusion), "course_lib.metrics.precision_recall"),
+])
+def test_answers_that_delegate_fail(check, function, name):
+    with pytest.raises(DelegationFailure, match=f"called {name}"):
+        check(function)
+
+
+def test_an_answer_that_changes_its_input_fails():
+    def in_place(labels, num_classes):
+        labels += 0
+        labels[0] = num_classes - 1
+        return np.eye(num_classes, dtype=np.int64)[labels]
+    assert failure_message(check_one_hot, in_place).startswith("one_hot(labels, 5) changed its argument labels in place")
+
 
 CHECKS = [(check_one_hot, one_hot), (check_confusion_matrix, confusion_matrix),
           (check_precision_recall, precision_recall)]
@@ -262,6 +281,6 @@ def test_checks_cannot_be_fooled_by_patched_numpy_torch_or_builtins():
         check_one_hot(eye_one_hot)
         check_confusion_matrix(counted)
         check_precision_recall(ratios)
-        messages = [failure_message(check, function, "f") for check, function, _ in wrong]
+        messages = [failure_message(check, function) for check, function, _ in wrong]
     for message, (_, _, expected) in zip(messages, wrong):
         assert expected in message

@@ -2,23 +2,34 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checking.failure import CheckFailure
+from course_lib.checking.failure import CheckFailure, DelegationFailure
 from course_lib.checking.gradient_check import TEST_EPS, _Cubic, check_numerical_gradient
-from course_lib.scratch.gradcheck import numerical_gradient
+from course_lib.scratch import gradcheck
 from tests.checking import failures
+from tests.grading.answer_cells import solution
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
+
+numerical_gradient = solution("02_backprop", "numerical_gradient")
 
 SHAPES = [(3, 4), (), (1,), (0,), (7,), (2, 3, 2), (20, 15)]
 
 
 def failure_message(function, **kwargs):
-    return failures.failure_message(check_numerical_gradient, failures.named("numerical_gradient", function), **kwargs)
+    return failures.failure_message(check_numerical_gradient, function, **kwargs)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shape", SHAPES)
-def test_reference_passes(seed, shape):
+def test_the_solution_passes(seed, shape):
     check_numerical_gradient(numerical_gradient, seed=seed, shape=shape)
+
+
+def test_answers_that_delegate_fail():
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.numerical_gradient"):
+        check_numerical_gradient(gradcheck.numerical_gradient)
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.gradcheck._partial_derivatives"):
+        check_numerical_gradient(lambda f, x, eps=1e-6: gradcheck._partial_derivatives(
+            f, x, range(x.size), eps).reshape(x.shape))
 
 
 # Right answers written differently.
@@ -202,7 +213,6 @@ def test_check_leaves_the_students_random_state_alone():
 
 def test_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins():
     forward = differences("forward")
-    forward.__name__ = "numerical_gradient"
     with tampered():
         check_numerical_gradient(evaluates_copies)
         with pytest.raises(CheckFailure) as caught:

@@ -4,22 +4,27 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.checking.failure import CheckFailure
+from course_lib.checking.failure import CheckFailure, DelegationFailure
+from course_lib.checking.harness import trusted
 from course_lib.checking.initialization import check_kaiming_normal
-from course_lib.scratch.init import calculate_fan_in_and_fan_out, calculate_gain, kaiming_normal_
+from course_lib.scratch import init
+from course_lib.scratch.init import calculate_fan_in_and_fan_out, calculate_gain
 from tests.checking import failures
+from tests.grading.answer_cells import solution
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
+
+kaiming_normal_ = solution("02_backprop", "kaiming_normal_")
 
 SHAPES = [(256, 512), (512, 256), (16, 8, 3, 3), (7, 5), (1, 1), (3, 1), (1, 2000), (2000, 1)]
 
 
 def failure_message(function, **kwargs):
-    return failures.failure_message(check_kaiming_normal, failures.named("kaiming_normal_", function), **kwargs)
+    return failures.failure_message(check_kaiming_normal, function, **kwargs)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_reference_passes(shape, dtype):
+def test_the_solution_passes(shape, dtype):
     for seed in SEEDS:
         check_kaiming_normal(kaiming_normal_, seed=seed, shape=shape, dtype=dtype)
 
@@ -177,14 +182,26 @@ WRONG = [
      "but they should be centred on 0 (within ±0.0138 for 131072 values): generator.normal(loc=0.0, scale=std, "
      "size=tensor.shape) — loc is the mean."),
     (needs_a_generator,
-     "kaiming_normal_(tensor), without a generator, failed with AttributeError: 'NoneType' object has no attribute "
-     "'normal'. generator defaults to None"),
+     "kaiming_normal_(tensor), without a generator, raised AttributeError: 'NoneType' object has no attribute "
+     "'normal'\nHint: generator defaults to None, and then there is no generator to draw from"),
 ]
 
 
 @pytest.mark.parametrize("function, message", WRONG, ids=[f"{i}" for i in range(len(WRONG))])
 def test_wrong_answers_fail_with_the_reason(function, message):
     assert message in failure_message(function)
+
+
+def test_answers_that_delegate_fail():
+    with pytest.raises(DelegationFailure, match="called course_lib.scratch.kaiming_normal_"):
+        check_kaiming_normal(init.kaiming_normal_)
+
+    def with_torch(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+        values = torch.nn.init.kaiming_normal_(torch.empty(tensor.shape), a=a, mode=mode, nonlinearity=nonlinearity)
+        tensor[...] = values.numpy()
+        return tensor
+    with pytest.raises(DelegationFailure, match="called torch.nn.init.kaiming_normal_"):
+        check_kaiming_normal(with_torch)
 
 
 def test_other_right_answers_pass():
@@ -251,8 +268,9 @@ def test_agrees_with_torch_on_the_standard_deviation():
     def torch_kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
         seed = int((generator or np.random.default_rng()).integers(2 ** 31))
         values = torch.empty(tensor.shape, dtype=torch.float64)
-        torch.nn.init.kaiming_normal_(values, a=a, mode=mode, nonlinearity=nonlinearity,
-                                      generator=torch.Generator().manual_seed(seed))
+        # run unwatched: this test is about the statistics, not about delegating
+        trusted(torch.nn.init.kaiming_normal_)(values, a=a, mode=mode, nonlinearity=nonlinearity,
+                                               generator=torch.Generator().manual_seed(seed))
         tensor[...] = values.numpy()
         return tensor
 
@@ -266,7 +284,6 @@ def test_check_leaves_the_students_random_state_alone():
 
 def test_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins():
     xavier = with_std(by_fan(lambda gain, fan: 1 / math.sqrt(fan)))
-    xavier.__name__ = "kaiming_normal_"
     with tampered():
         check_kaiming_normal(kaiming_normal_)
         with pytest.raises(CheckFailure) as caught:

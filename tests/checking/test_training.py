@@ -1,22 +1,57 @@
+import math
 import time
 from dataclasses import dataclass
 
 import pytest
 import torch
 
-from course_lib.checking.failure import CheckFailure
+from course_lib.checking.failure import CheckFailure, DelegationFailure
 from course_lib.checking.training import check_train_epoch, check_train_step
-from course_lib.training.loop import train_epoch, train_step
+from course_lib.training import loop
+from tests.checking.failures import failure_message
+from tests.grading.answer_cells import solution
 from tests.strategies import tampered
 
 STEP_CALL = "train_step(model, inputs, targets, loss_fn, optimizer)"
 EPOCH_CALL = "train_epoch(model, loader, loss_fn, optimizer)"
 
 
+def train_step(model, inputs, targets, loss_fn, optimizer):
+    """A right answer, written as a student would."""
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def train_epoch(model, loader, loss_fn, optimizer, *, progress=False):
+    model.train()
+    start = time.perf_counter()
+    losses, sizes = [], []
+    for inputs, targets in loader:
+        losses.append(loop.train_step(model, inputs, targets, loss_fn, optimizer))  # handed out
+        sizes.append(len(targets))
+    return Stats(sum(l * n for l, n in zip(losses, sizes)) / sum(sizes), len(losses), time.perf_counter() - start)
+
+
+@dataclass
+class Stats:
+    mean_loss: float
+    steps: int
+    seconds: float
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_reference_loop_passes(seed):
-    check_train_step(train_step, seed=seed)
-    check_train_epoch(train_epoch, seed=seed)
+def test_right_loops_pass(seed):
+    for step in (train_step, solution("01_epochs_iterations", "train_step")):
+        check_train_step(step, seed=seed)
+        check_train_step(step, seed=seed, task="regression")
+    for epoch in (train_epoch, solution("01_epochs_iterations", "train_epoch")):
+        check_train_epoch(epoch, seed=seed)
+        check_train_epoch(epoch, seed=seed, progress=True)
+        for batch_size in (5, 1, 64):
+            check_train_epoch(epoch, seed=seed, batch_size=batch_size)
 
 
 def test_checks_leave_the_students_random_state_alone():
@@ -24,8 +59,25 @@ def test_checks_leave_the_students_random_state_alone():
     expected = torch.rand(3)
     torch.manual_seed(123)
     check_train_step(train_step)
+    check_train_step(train_step, task="regression")
     check_train_epoch(train_epoch)
+    check_train_epoch(train_epoch, batch_size=5)
     torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_answers_that_run_the_course_loop_fail():
+    with pytest.raises(DelegationFailure, match="called course_lib.training.train_step, the course's own solution"):
+        check_train_step(lambda model, inputs, targets, loss_fn, optimizer:
+                         loop.train_step(model, inputs, targets, loss_fn, optimizer))
+    with pytest.raises(DelegationFailure, match="called course_lib.training.train_epoch"):
+        check_train_epoch(loop.train_epoch)
+
+
+def test_a_blank_answer_gets_the_advice():
+    def blank(model, inputs, targets, loss_fn, optimizer):
+        raise NotImplementedError()
+    assert failure_message(check_train_step, blank).startswith(
+        f"{STEP_CALL} raised NotImplementedError: replace `raise NotImplementedError()`")
 
 
 # Wrong train_step answers students write.
@@ -85,7 +137,7 @@ def returns_the_tensor(model, inputs, targets, loss_fn, optimizer):
 
 
 def returns_nothing(model, inputs, targets, loss_fn, optimizer):
-    train_step(model, inputs, targets, loss_fn, optimizer)
+    train_step(model, inputs, targets, loss_fn, optimizer)  # the right step above, without return
 
 
 def returns_the_loss_after_the_step(model, inputs, targets, loss_fn, optimizer):
@@ -118,20 +170,21 @@ WRONG_STEPS = [
 
 @pytest.mark.parametrize("function, message", WRONG_STEPS, ids=[case[0].__name__ for case in WRONG_STEPS])
 def test_wrong_train_steps_fail_with_the_reason(function, message):
-    function.__name__ = "train_step"
-    with pytest.raises(CheckFailure) as caught:
-        check_train_step(function)
-    assert message in str(caught.value)
+    assert message in failure_message(check_train_step, function)
+
+
+def always_cross_entropy(model, inputs, targets, loss_fn, optimizer):
+    return train_step(model, inputs, targets, torch.nn.functional.cross_entropy, optimizer)
+
+
+def test_a_step_that_ignores_loss_fn_fails_on_the_regression_task():
+    check_train_step(always_cross_entropy)
+    message = failure_message(check_train_step, always_cross_entropy, task="regression")
+    assert "every gradient was zero, and the loss returned, -0, is not this batch's loss_fn(model(inputs), " \
+           "targets) = 2.11387: compute the loss with the loss_fn passed in" in message
 
 
 # Wrong train_epoch answers.
-
-@dataclass
-class Stats:
-    mean_loss: float
-    steps: int
-    seconds: float
-
 
 def epoch_with(summarise, *, set_train_mode=True, step=train_step):
     """A train_epoch whose loop is right, with the given way to sum up the batch losses."""
@@ -192,14 +245,46 @@ WRONG_EPOCHS = [
 
 @pytest.mark.parametrize("function, message", WRONG_EPOCHS)
 def test_wrong_train_epochs_fail_with_the_reason(function, message):
-    function.__name__ = "train_epoch"
-    with pytest.raises(CheckFailure) as caught:
-        check_train_epoch(function)
-    assert all(part in str(caught.value) for part in message.split("{}"))
+    actual = failure_message(check_train_epoch, function)
+    assert all(part in actual for part in message.split("{}"))
+
+
+def counts_batches_by_division(model, loader, loss_fn, optimizer, *, progress=False):
+    stats = train_epoch(model, loader, loss_fn, optimizer)
+    return Stats(stats.mean_loss, math.ceil(len(loader.dataset) / loader.batch_size), stats.seconds)
+
+
+def calls_the_model_twice(model, loader, loss_fn, optimizer, *, progress=False):
+    model.train()
+    for inputs, _ in loader:
+        model(inputs)  # a look at the outputs: in training mode, it draws dropout masks
+    return train_epoch(model, loader, loss_fn, optimizer)
+
+
+def without_progress(model, loader, loss_fn, optimizer):
+    return train_epoch(model, loader, loss_fn, optimizer)
+
+
+def test_a_loader_that_drops_its_last_batch_takes_only_the_full_batches():
+    assert failure_message(check_train_epoch, counts_batches_by_division) == (
+        f"{EPOCH_CALL} with a loader of 10 samples in batches of 4, drop_last=True.steps is 3, expected 2: the "
+        f"loader yields only its 2 full batches: count the batches you trained on, not ⌈len(dataset) / batch_size⌉.")
+
+
+def test_the_epoch_by_the_book_uses_the_same_random_draws():
+    message = failure_message(check_train_epoch, calls_the_model_twice, batch_size=5)
+    assert message.startswith(f"{EPOCH_CALL} with 23 samples, batch_size=5, dropout and momentum.mean_loss is")
+    assert message.endswith("Hint: the same draws give the same dropout masks: call the model once per batch, "
+                            "through reference_train_step.")
+
+
+def test_progress_must_be_accepted():
+    check_train_epoch(without_progress)
+    assert failure_message(check_train_epoch, without_progress, progress=True).endswith(
+        "Hint: the signature is train_epoch(model, loader, loss_fn, optimizer, *, progress=False).")
 
 
 def test_training_checks_cannot_be_fooled_by_patched_numpy_or_torch():
-    no_zero_grad.__name__ = "train_step"
     with tampered(builtin_names=()):
         check_train_step(train_step)
         check_train_epoch(train_epoch)

@@ -7,15 +7,10 @@ import torch
 
 from course_lib.checking.failure import CheckFailure
 from course_lib.checking.values import check_array, check_integer, check_scalar
+from tests.checking.failures import failure_message
 from tests.strategies import SEEDS, random_array, random_shape, tampered
 
 EXPECTED = np.arange(1, 9, dtype=np.float64).reshape(2, 4) / 7  # no zeros: every ratio is defined
-
-
-def failure_message(check, *args, **kwargs):
-    with pytest.raises(CheckFailure) as caught:
-        check(*args, **kwargs)
-    return str(caught.value)
 
 
 # ------------------------------------------------------------------------ check_array
