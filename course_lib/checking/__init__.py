@@ -8,12 +8,12 @@ samples still takes an optimizer step — round up unless drop_last=True."
 - `harness`: the one way a check runs the student's function — `exercise(reference, ...)`
   declares an exercise (its name and signature, what the answer must not delegate to, which
   arguments it may change in place), `Answer(exercise, function)` runs it on copies of its
-  inputs, quietly, under the delegation watch (`watch`), turning a crash, an argument
-  changed in place, an input kept by reference or a call of the course's own solution into
-  a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
+  inputs (`arguments`), quietly, under the delegation watch (`watch`), turning a crash, an
+  argument changed in place, an input kept by reference or a call of the course's own
+  solution into a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
   answer that ran what it was meant to write itself.
 - `values`: check_array, check_scalar, check_integer — for any exercise.
-- `batching`, `regression`, `training`, `backprop`, `gradient_check`, `initialization`, `classification`,
+- `batching`, `regression`, `training`, `softmax`, `backprop`, `gradient_check`, `initialization`, `classification`,
   `optimizers`, `schedules`, `regularization`, `normalization`, `augmentation`: checks of
   whole functions, one module per topic. They run the student's function on
   inputs of their own and compute the expected values with torch (float64, autograd), never
@@ -35,8 +35,8 @@ when they run, so `schedules` puts back `math` and the builtins as they were at 
 while torch computes its expected rates, then restores the student's.
 """
 from .backprop import (
-    check_cross_entropy, check_cross_entropy_backward, check_gradients, check_linear_backward,
-    check_mlp_backward, check_relu_backward, check_softmax,
+    check_cross_entropy_backward, check_gradients, check_linear_backward, check_mlp_backward,
+    check_relu_backward,
 )
 from .augmentation import check_mixup_batch, check_shift_images
 from .batching import (
@@ -62,6 +62,7 @@ from .schedules import (
     check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
+from .softmax import check_cross_entropy, check_softmax
 from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 

@@ -62,7 +62,7 @@ def _count_mistakes(n_samples, batch_size, drop_last):
                   f"smaller batch — one more step. Round up unless drop_last=True."}
 
 
-def _drop_last_calls(answer, arguments, by_position):
+def _drop_last_calls(answer, arguments, *, by_position):
     """(call words, args, kwargs, drop_last) for drop_last left at its default, passed by
     keyword, and, with `by_position`, passed by position."""
     calls = [(answer.words(*arguments), arguments, {}, False),
@@ -81,8 +81,10 @@ def check_iterations_per_epoch(iterations_per_epoch, n_samples=None, batch_size=
     answer = Answer(ITERATIONS_PER_EPOCH, iterations_per_epoch)
     cases = VISIBLE_EPOCHS if n_samples is None else ((n_samples, batch_size),)
     for n, b in cases:
-        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b), n_samples is not None):
-            check_integer(call, answer.run(call, *args, **kwargs), len(_expected_sizes(n, b, drop_last)),
+        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b),
+                                                               by_position=n_samples is not None):
+            check_integer(call, answer.run(call, *args, **kwargs),
+                          len(_expected_sizes(n, b, drop_last)),
                           known_mistakes=_count_mistakes(n, b, drop_last))
 
 
@@ -105,9 +107,9 @@ def _run_mistakes(n_samples, batch_size, epochs, drop_last):
                                     f"drop_last=False: with drop_last=True each epoch has only its "
                                     f"{full} full batches.")]
     else:
-        mistakes.append((epochs * full, f"that is {epochs} × {full}, the count with drop_last=True: "
-                                        f"without it every epoch also takes a step on its last "
-                                        f"{leftover} samples."))
+        mistakes.append((epochs * full,
+                         f"that is {epochs} × {full}, the count with drop_last=True: without it "
+                         f"every epoch also takes a step on its last {leftover} samples."))
     mistakes.append((per_epoch, f"that is the steps of one epoch; {epochs} epochs make {epochs} "
                                 f"times as many."))
     return [(wrong, explanation) for wrong, explanation in mistakes if wrong != epochs * per_epoch]
@@ -121,7 +123,8 @@ def check_total_updates(total_updates, n_samples=None, batch_size=None, epochs=N
     answer = Answer(TOTAL_UPDATES, total_updates)
     cases = VISIBLE_RUNS if n_samples is None else ((n_samples, batch_size, epochs),)
     for n, b, e in cases:
-        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b, e), n_samples is not None):
+        for call, args, kwargs, drop_last in _drop_last_calls(answer, (n, b, e),
+                                                               by_position=n_samples is not None):
             check_integer(call, answer.run(call, *args, **kwargs),
                           e * len(_expected_sizes(n, b, drop_last)),
                           known_mistakes=_run_mistakes(n, b, e, drop_last))
@@ -279,12 +282,14 @@ def check_minibatch_indices(minibatch_indices, n_samples, batch_size, *, shuffle
     shuffle comes from the `rng` argument (alike seeded generators give alike batches)."""
     __tracebackhide__ = True
     answer = Answer(MINIBATCH_INDICES, minibatch_indices)
-    call = answer.words(n_samples, batch_size, default_rng(seed), shuffle=shuffle, drop_last=drop_last)
+    call = answer.words(n_samples, batch_size, default_rng(seed), shuffle=shuffle,
+                        drop_last=drop_last)
 
     def one_epoch(rng, previous_epoch=None):
         batches = _epoch_of(answer, call, n_samples, n_samples, batch_size, rng, shuffle=shuffle,
                             drop_last=drop_last)
-        return _check_epoch(batches, call, n_samples, batch_size, drop_last, shuffle, previous_epoch)
+        return _check_epoch(batches, call, n_samples, batch_size, drop_last, shuffle,
+                            previous_epoch)
 
     _check_reshuffling(one_epoch, call, seed, shuffle)
 
@@ -297,8 +302,8 @@ def check_minibatches(minibatches, n_samples, batch_size, *, shuffle=True, drop_
     answer = Answer(MINIBATCHES, minibatches)
     X = np.arange(2 * n_samples).reshape(n_samples, 2)  # row i is [2i, 2i + 1]
     y = np.arange(n_samples)  # label i: each y_batch is the batch's sample indices
-    call = (f"{answer.words(X, y, batch_size, default_rng(seed), shuffle=shuffle, drop_last=drop_last)}"
-            f" with {n_samples} samples")
+    words = answer.words(X, y, batch_size, default_rng(seed), shuffle=shuffle, drop_last=drop_last)
+    call = f"{words} with {n_samples} samples"
 
     def one_epoch(rng, previous_epoch=None):
         pairs = _epoch_of(answer, call, n_samples, X, y, batch_size, rng, shuffle=shuffle,

@@ -6,6 +6,7 @@ Declare each exercise once, at import of the checking module that checks it:
                        forbidden=(torch.softmax, torch.Tensor.softmax, F.softmax))
     ADAM = exercise(course_lib.optim.adam_update, forbidden=(torch.optim.Adam,),
                     mutates=("param", "state"))
+    LINEAR_BACKWARD = exercise(course_lib.scratch.backward.linear_backward, forbidden=AUTOGRAD)
 
 - The reference — the course_lib function or class the exercise asks the student to write —
   gives the exercise its name and signature, so that messages name the call with the
@@ -13,11 +14,15 @@ Declare each exercise once, at import of the checking module that checks it:
 - `forbidden`: what else the answer must not run: for an exercise written from scratch,
   torch's implementation of the same operation (function, `torch.Tensor` method,
   `torch.nn.functional` function, class; `AUTOGRAD` where a gradient is to be derived by
-  hand); a course_lib helper that does the whole job. As
-  objects, or as (public name, object) pairs where no public name is found (see `watch`).
-  Never a building block the notebook hands out — the references of earlier exercises,
-  helpers such as `one_hot` or `sigmoid` — nor ordinary numpy and torch operations; in an
-  exercise *about* torch (a training step), only its own course_lib reference.
+  hand); a course_lib helper that does the whole job. As objects, or as (public name,
+  object) pairs where no public name is found (see `watch`). Never a building block the
+  notebook hands out — the references of earlier exercises, helpers such as `one_hot` or
+  `sigmoid` — nor ordinary numpy and torch operations; in an exercise *about* torch (a
+  training step), only its own course_lib reference. The solution runs with the building
+  blocks its answer cell imports: check that none of them runs a forbidden function
+  (tests/grading/test_delegating_answers.py runs every solution through its test cell).
+- `parameters`: the answer cell's parameter names, where its signature is not the
+  reference's (`cross_entropy(input, target)` for a reference with a `reduction=` too).
 - `mutates`: the parameters the answer is meant to change in place (an optimizer's `param`
   and `state`, the `tensor` an initialiser fills). Every other argument is handed over as a
   copy, and a change to it fails.
@@ -35,14 +40,15 @@ In a check, wrap the student's function (or class) in an `Answer` and call it:
     answer.method(f"{call}.step(0.5)", stopper, "step", 0.5)   # ... and its methods
     answer(X, y, trusted(gradients))        # a checker's callback, run unwatched
 
-Every run of the student's code:
+Every run of the student's code (the arguments' part is in `arguments`):
 
 - gets copies of array, tensor, dict, list and tuple arguments not in `mutates`; afterwards a
   changed one fails: "relu_backward(grad_output, input) changed its argument grad_output in
   place: ..." (nan counts as equal to nan);
 - fails if an array or tensor one level deep in a mutated dict or list argument (or in the
   result, with `fresh_result`) shares memory with such a copy: `state["buffer"] = grad`,
-  later updated in place, would change the caller's gradient;
+  later updated in place, would change the caller's gradient ("sgd_update(...) keeps its
+  argument grad itself (or a view of it) in state['momentum_buffer']: ... Store a copy");
 - runs with warnings silenced, `np.errstate(all="ignore")` and stdout and stderr captured and
   dropped: nbgrader scores a test cell that writes anything to stderr as 0, and the checks
   explain nan and inf themselves;
@@ -66,12 +72,11 @@ with the watch paused.
 Everything this module decides with is bound at import (see the package docstring).
 """
 from builtins import (
-    Exception, IndexError, NotImplementedError, RuntimeError, TypeError, ValueError, all, any,
-    bool, callable, complex, dict, enumerate, float, frozenset, getattr, hasattr, id, int, isinstance, len,
-    list, range, repr, str, tuple, type, zip,
+    Exception, IndexError, NotImplementedError, RuntimeError, TypeError, ValueError, any, bool,
+    callable, dict, enumerate, float, frozenset, getattr, int, isinstance, len, list, range,
+    repr, str, tuple, type, zip,
 )
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from copy import copy as _shallow_copy
 from dataclasses import dataclass
 from inspect import Parameter, Signature
 from inspect import signature as _signature
@@ -81,17 +86,13 @@ from re import compile as _compile
 from warnings import catch_warnings, simplefilter
 
 import torch
-from torch import Tensor as _Tensor
-from torch import all as _torch_all
-from torch import eq as _torch_eq
-from torch import isnan as _torch_isnan
-from torch import logical_and as _logical_and
-from torch import logical_or as _logical_or
 
 from ._trusted import np
+from .arguments import arrays_in, change, check_no_alias, copied, one_level
 from .failure import NOT_IMPLEMENTED, CheckFailure, DelegationFailure, fail, kind_of
 from .watch import Watch, Watchlist, trusted
 
+__all__ = ["AUTOGRAD", "Answer", "Exercise", "SHAPE_HINT", "exercise", "trusted"]
 _OWN_GLOBALS = globals()
 
 # What an exercise that derives a gradient by hand forbids: autograd, however it is reached
@@ -125,7 +126,7 @@ class Exercise:
     """An exercise as the checks see it: build it with `exercise(...)`."""
     reference: object
     name: str
-    parameters: tuple  # the reference's parameter names, in order
+    parameters: tuple  # the answer's parameter names, in order
     signature: str  # 'softmax(input, dim)'
     watchlist: Watchlist
     mutates: frozenset
@@ -166,7 +167,8 @@ class Answer:
         __tracebackhide__ = True
         if not callable(self.function):
             fail(f"{self.exercise.name} is {kind_of(self.function)}, not a function: run the "
-                 f"answer cell that defines it (def {self.exercise.signature}: ...) before this one.")
+                 f"answer cell that defines it (def {self.exercise.signature}: ...) before this "
+                 f"one.")
 
     def words(self, *args, **kwargs):
         """The call as messages write it: plain values shown, anything else by the name of its
@@ -185,7 +187,7 @@ class Answer:
         """The student's function called with `args` and `kwargs`; `call` names it in messages."""
         __tracebackhide__ = True
         exercise = self.exercise
-        return self._run_copied(call, self.function, exercise.parameters, exercise.signature,
+        return self._runcopied(call, self.function, exercise.parameters, exercise.signature,
                                 args, kwargs)
 
     def method(self, call, instance, name, /, *args, **kwargs):
@@ -196,7 +198,7 @@ class Answer:
         def call_method(*given_args, **given_kwargs):
             return getattr(instance, name)(*given_args, **given_kwargs)
 
-        return self._run_copied(
+        return self._runcopied(
             call, call_method, _parameter_names(reference_method)[1:],
             _signature_words(f"{self.exercise.name}.{name}", reference_method, skip_first=True),
             args, kwargs)
@@ -209,28 +211,28 @@ class Answer:
 
     # ------------------------------------------------------------------------ running
 
-    def _run_copied(self, call, function, parameters, signature, args, kwargs):
+    def _runcopied(self, call, function, parameters, signature, args, kwargs):
         __tracebackhide__ = True
         mutates = self.exercise.mutates
         names = [parameters[position] if position < len(parameters) else f"argument {position + 1}"
                  for position in range(len(args))]
         arguments = list(zip(names, args)) + list(kwargs.items())
         memo = {}
-        given = [value if name in mutates else _copied(value, memo) for name, value in arguments]
+        given = [value if name in mutates else copied(value, memo) for name, value in arguments]
         given_args, given_kwargs = given[:len(args)], dict(zip(kwargs, given[len(args):]))
         result = self._guarded(call, lambda: function(*given_args, **given_kwargs), signature)
         kept = [(name, original, copy) for (name, original), copy in zip(arguments, given)
                 if name not in mutates]
         for name, original, copy in kept:
-            problem = _change(name, original, copy)
+            problem = change(name, original, copy)
             if problem is not None:
                 fail(f"{call} {problem}")
-        sources = [found for name, _, copy in kept for found in _arrays_in(name, copy)]
+        sources = [found for name, _, copy in kept for found in arrays_in(name, copy)]
         holders = [found for (name, _), value in zip(arguments, given) if name in mutates
-                   for found in _one_level(name, value, containers_only=True)]
+                   for found in one_level(name, value, containers_only=True)]
         if self.exercise.fresh_result:
-            holders += _one_level("the result", result, containers_only=False)
-        _check_no_alias(call, holders, sources)
+            holders += one_level("the result", result, containers_only=False)
+        check_no_alias(call, holders, sources)
         return result
 
     def _guarded(self, call, action, signature):
@@ -267,9 +269,6 @@ class Answer:
                 and any(word in text for word in _SHAPE_ERROR_WORDS)):
             hint = self.shape_hint or SHAPE_HINT
         return message if hint is None else f"{message}\nHint: {hint}"
-
-
-__all__ = ["AUTOGRAD", "Answer", "Exercise", "SHAPE_HINT", "exercise", "trusted"]
 
 
 @contextmanager
@@ -310,161 +309,3 @@ def _shown(value, name):
     if isinstance(value, (int, float, np.integer, np.floating)):
         return repr(value.item() if isinstance(value, (np.integer, np.floating)) else value)
     return name
-
-
-# ------------------------------------------------------------------ copies and changes
-
-def _copied(value, memo):
-    """`value` with every array and tensor in it copied, and the dicts, lists and tuples
-    holding them; an object that appears twice is copied once (`memo`: id -> copy)."""
-    if id(value) in memo:
-        return memo[id(value)]
-    if isinstance(value, np.ndarray):
-        copy = value.copy()
-    elif isinstance(value, _Tensor):
-        copy = value.detach().clone()
-        if value.requires_grad:
-            copy.requires_grad_()
-    elif isinstance(value, (dict, list)):
-        copy = _shallow_copy(value)
-        for key, item in (value.items() if isinstance(value, dict) else enumerate(value)):
-            copy[key] = _copied(item, memo)
-    elif isinstance(value, tuple):
-        items = [_copied(item, memo) for item in value]
-        if all(item is original for item, original in zip(items, value)):
-            return value
-        copy = value._make(items) if hasattr(value, "_make") else tuple(items)
-    else:
-        return value
-    memo[id(value)] = copy
-    return copy
-
-
-def _same_values(original, given):
-    """Whether `given` still holds `original`'s values (nan equal to nan)."""
-    if isinstance(original, np.ndarray):
-        if not isinstance(given, np.ndarray) or given.shape != original.shape:
-            return False
-        with np.errstate(invalid="ignore"):
-            equal = given == original
-        if original.dtype.kind in "fc":
-            equal = equal | (np.isnan(given) & np.isnan(original))
-        return bool(equal.all())
-    if not isinstance(given, _Tensor) or given.shape != original.shape:
-        return False
-    original, given = original.detach(), given.detach()
-    equal = _torch_eq(given, original)
-    if original.is_floating_point() or original.is_complex():
-        equal = _logical_or(equal, _logical_and(_torch_isnan(given), _torch_isnan(original)))
-    return bool(_torch_all(equal))
-
-
-def _change(path, original, given):
-    """What the answer did to the argument at `path` (the check's `original`, the answer's
-    copy `given`), as the end of a message; None if nothing."""
-    if isinstance(original, (np.ndarray, _Tensor)):
-        if _same_values(original, given):
-            return None
-        kind, copy = ("array", "copy") if isinstance(original, np.ndarray) else ("tensor", "clone")
-        return (f"changed its argument {path} in place: `{path} -= ...`, `{path} *= ...` or an "
-                f"assignment such as `{path}[mask] = 0` writes into the caller's {kind}, which "
-                f"it may still need. Compute a new {kind} instead ({path} - m, np.where(...), or "
-                f"work on {path}.{copy}()).")
-    if isinstance(original, dict):
-        if len(given) != len(original) or any(key not in given for key in original):
-            return (f"changed the dict {path} (its keys are now {_keys(given)}, they were "
-                    f"{_keys(original)}): build a new dict for the result and leave {path} as "
-                    f"it is — the caller still needs it.")
-        items = [(f"{path}[{key!r}]", item, given[key]) for key, item in original.items()]
-    elif isinstance(original, (list, tuple)):
-        if len(given) != len(original):
-            return (f"changed the list {path} (it now holds {len(given)} items, it held "
-                    f"{len(original)}): build a new list and leave {path} as it is — the caller "
-                    f"still needs it.")
-        items = [(f"{path}[{index}]", item, given[index]) for index, item in enumerate(original)]
-    elif given is original or _same_number(original, given):
-        return None
-    else:  # an entry of a dict or list replaced: `logs["loss"] = ...`
-        root = path.split("[", 1)[0]
-        return (f"changed {path} (it is now {_short(given)}, it was {_short(original)}): leave "
-                f"{root} as it is — the caller still needs it — and build new objects for what "
-                f"you return.")
-    for item_path, item, given_item in items:
-        problem = _change(item_path, item, given_item)
-        if problem is not None:
-            return problem
-    return None
-
-
-def _same_number(original, given):
-    numbers = (int, float, complex, np.number)
-    if not (isinstance(original, numbers) and isinstance(given, numbers)):
-        return False
-    return given == original or (given != given and original != original)  # nan equals nan
-
-
-def _short(value):
-    words = repr(value)
-    return words if len(words) <= 40 else f"{words[:37]}..."
-
-
-def _keys(mapping):
-    return ", ".join(repr(key) for key in mapping) or "none"
-
-
-# ---------------------------------------------------------------------------- aliasing
-
-def _arrays_in(path, value):
-    """(path, array or tensor) for every array and tensor in `value`, at any depth."""
-    if isinstance(value, (np.ndarray, _Tensor)):
-        return [(path, value)]
-    if isinstance(value, dict):
-        return [found for key, item in value.items() for found in _arrays_in(f"{path}[{key!r}]", item)]
-    if isinstance(value, (list, tuple)):
-        return [found for index, item in enumerate(value)
-                for found in _arrays_in(f"{path}[{index}]", item)]
-    return []
-
-
-def _one_level(path, value, containers_only):
-    """(path, array or tensor) for the arrays and tensors directly in the dict, list or tuple
-    `value` — and `value` itself if it is one, unless `containers_only`."""
-    if isinstance(value, (np.ndarray, _Tensor)):
-        return [] if containers_only else [(path, value)]
-    if isinstance(value, dict):
-        pairs = [(f"{path}[{key!r}]", item) for key, item in value.items()]
-    elif isinstance(value, (list, tuple)):
-        pairs = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
-    else:
-        return []
-    return [(item_path, item) for item_path, item in pairs if isinstance(item, (np.ndarray, _Tensor))]
-
-
-def _memory(value):
-    """A numpy view of the memory of an array or a CPU tensor; None for other tensors."""
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        return value.detach().numpy()
-    except (TypeError, RuntimeError):  # a dtype numpy lacks, or memory not on the CPU
-        return None
-
-
-def _check_no_alias(call, holders, sources):
-    __tracebackhide__ = True
-    for holder, value in holders:
-        memory = _memory(value)
-        if memory is None:
-            continue
-        for source, array in sources:
-            other = _memory(array)
-            if other is not None and np.shares_memory(memory, other):
-                copy = "copy" if isinstance(array, np.ndarray) else "clone"
-                if holder.startswith("the result"):
-                    fail(f"{call} returned its argument {source} itself (or a view of it) as "
-                         f"{holder}: the two share memory, so a later change to either changes "
-                         f"the other. Return a new array, e.g. {source}.{copy}().")
-                fail(f"{call} keeps its argument {source} itself (or a view of it) in {holder}: "
-                     f"the two share memory, so when the caller updates {source} in place later — "
-                     f"as a training loop does with each step's arrays — {holder} changes with "
-                     f"it. Store a copy: {holder} = {source}.{copy}().")

@@ -10,7 +10,9 @@ The answer runs through the harness, filling the tensor in place by design; it m
 course_lib's or torch's kaiming_normal_.
 """
 import math
-from builtins import AttributeError, ValueError, abs, all, float, int, isinstance, len, sorted, str, tuple
+from builtins import (
+    AttributeError, ValueError, abs, all, float, int, isinstance, len, sorted, str, tuple,
+)
 
 import torch
 

@@ -232,7 +232,8 @@ def check_minibatch_gradient_descent(minibatch_gradient_descent, *, seed=3, n_sa
     if progress:
         options["progress"] = True
     call = answer.words(X, y, gradients, **settings, rng=default_rng(seed), **options)
-    result = answer.run(call, X, y, trusted(gradients), **settings, rng=default_rng(seed), **options)
+    result = answer.run(call, X, y, trusted(gradients), **settings, rng=default_rng(seed),
+                        **options)
     if not isinstance(result, _scratch.GradientDescentResult):
         wrong_kind(f"{call} returned", result, "a GradientDescentResult(w=..., b=..., "
                                                "iteration_losses=..., epoch_losses=..., steps=...)")

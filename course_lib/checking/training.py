@@ -168,7 +168,8 @@ def check_train_step(train_step, *, seed=0, task="classification"):
 
 def _check_stats(stats, call):
     __tracebackhide__ = True
-    if stats is None or not all(hasattr(stats, field) for field in ("mean_loss", "steps", "seconds")):
+    fields = ("mean_loss", "steps", "seconds")
+    if stats is None or not all(hasattr(stats, field) for field in fields):
         fail(f"{call} returned {kind_of(stats)}, but should return the epoch's statistics, "
              f"an object with .mean_loss, .steps and .seconds (EpochStats).")
 

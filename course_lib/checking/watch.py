@@ -33,8 +33,8 @@ Everything it uses is bound here at import (see the package docstring).
 import sys
 import threading
 from builtins import (
-    TypeError, ValueError, any, classmethod, frozenset, getattr, isinstance, len, property,
-    range, staticmethod, tuple, type, vars,
+    TypeError, ValueError, any, callable, classmethod, frozenset, getattr, isinstance, len,
+    property, range, staticmethod, tuple, type, vars,
 )
 from types import BuiltinFunctionType, FunctionType, MethodDescriptorType
 
@@ -73,7 +73,8 @@ def public_name(thing):
     qualified = getattr(thing, "__qualname__", name)
     parts = (getattr(thing, "__module__", None) or "").split(".")
     modules = [".".join(parts[:cut]) for cut in range(1, len(parts) + 1)]
-    public = [module for module in modules if not any(part.startswith("_") for part in module.split("."))]
+    public = [module for module in modules
+              if not any(part.startswith("_") for part in module.split("."))]
     for module in public:
         if _resolve(f"{module}.{qualified}") is thing:
             return f"{module}.{qualified}"
@@ -106,7 +107,8 @@ def _functions_of(thing):
         if isinstance(member, (staticmethod, classmethod)):
             member = member.__func__
         if isinstance(member, property):
-            functions += [part for part in (member.fget, member.fset, member.fdel) if part is not None]
+            functions += [part for part in (member.fget, member.fset, member.fdel)
+                          if part is not None]
         elif isinstance(member, FunctionType):
             functions.append(_innermost(member))
     return functions
@@ -134,7 +136,8 @@ class Watchlist:
                 for function in _functions_of(thing):
                     codes[_anonymous(function.__code__)] = name
             else:
-                raise TypeError(f"cannot watch {thing!r}: not a function, class, C function or C method")
+                raise TypeError(f"cannot watch {thing!r}: not a function, class, C function or "
+                                f"C method")
         self.names = tuple(self.names)
         self.codes = codes
         self.first_lines = frozenset(code.co_firstlineno for code in codes)
@@ -187,9 +190,19 @@ class Watch:
         if _getprofile() is not self.hook:
             self.tampered = True
         previous, previous_in_threads = self._previous
-        _setprofile(previous)
+        _restore(previous)
         _thread_setprofile(previous_in_threads)
         return False
+
+
+def _restore(profiler):
+    """Put back the profiler that was there before: a Python function, or a C profiler such as
+    cProfile's (%prun), which sys.getprofile() returns as an object to re-enable."""
+    if profiler is None or callable(profiler):
+        _setprofile(profiler)
+    else:
+        _setprofile(None)
+        profiler.enable()
 
 
 def trusted(callback):
@@ -201,7 +214,7 @@ def trusted(callback):
         try:
             return callback(*args, **kwargs)
         finally:
-            _setprofile(profiler)
+            _restore(profiler)
     unwatched.__name__ = getattr(callback, "__name__", "callback")
     return unwatched
 

@@ -1,3 +1,4 @@
+import cProfile
 import functools
 import importlib
 import sys
@@ -143,6 +144,19 @@ def test_the_previous_profiler_is_restored_and_a_replaced_one_noticed():
         previous = sys.getprofile()
         sys.setprofile(previous)  # switched off and on again: counts as well
     assert watch.tampered
+
+
+def test_a_c_profiler_such_as_cprofile_is_enabled_again_afterwards():
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        with Watch(SOFTMAX_WATCHLIST) as watch:
+            softmax(X, 1)
+        trusted(own_softmax)(X, 1)
+        assert sys.getprofile() is profiler
+    finally:
+        profiler.disable()
+    assert watch.hit == "course_lib.scratch.softmax" and not watch.tampered
 
 
 def test_a_trusted_callback_runs_unwatched_without_counting_as_tampering():

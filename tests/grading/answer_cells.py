@@ -50,9 +50,12 @@ def solution(assignment, answer):
     return defined_by(assignment, answer, solution_source(cells(assignment)[answer]))
 
 
-def run_visible_tests(assignment, answer, defined):
-    """Run the visible part of the test cell of `answer` with `defined` as the answer."""
+def run_test_cell(assignment, answer, defined, *, hidden=False):
+    """Run the test cell of `answer` — its visible tests, and with `hidden` the hidden ones
+    too — with `defined` as the answer."""
     namespace = notebook_namespace(assignment)
     namespace[answer] = defined
-    source = cells(assignment)[f"test_{answer}"].source.split(HIDDEN_TESTS)[0]
+    source = cells(assignment)[f"test_{answer}"].source
+    if not hidden:
+        source = source.split(HIDDEN_TESTS)[0]
     exec(compile(source, f"<test cell test_{answer}>", "exec"), namespace)
