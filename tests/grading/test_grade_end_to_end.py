@@ -291,7 +291,7 @@ def test_feedback_shows_no_path_of_the_grading_machine(graded_class):
     data = os.environ.get(DATA_DIR_VARIABLE) or str(cache_directory())
     machine = [f"/{PRIVATE_COURSE_PREFIX}", f"{sys.prefix}/", data]
     for path in sorted((out / "feedback").rglob("*.html")):
-        text = plain_text(path)
+        text = plain_text(path).replace(str(OUTSIDE), "")   # a path chaos typed into its own code
         assert not [folder for folder in machine if folder in text], path
 
 
