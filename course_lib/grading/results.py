@@ -1,9 +1,9 @@
 """Grading results: one record per student and assignment, and the sheets built from them.
 
 A `Record` holds how one student's submission of one assignment was graded, with a
-`CellGrade` per grade cell of the assignment (in the template's order). Records are made
-only by their constructors — `Record.graded`, `Record.ungradable`, `Record.not_submitted` —
-and kept as JSON (`save_record`, `load_record`): a worker writes its record to
+`CellGrade` per grade cell of the assignment (in the template's order). Grading builds
+them with `Record.graded`, `Record.ungradable` and `Record.not_submitted`, and keeps them
+as JSON (`save_record`, `load_record`): a worker writes its record to
 DIR/.state/results/<student>/<assignment>.json atomically (a temporary file renamed into
 place) only once everything else it produces is in DIR, so a record on disk always means
 a finished grade; an interrupted run resumes from them.
