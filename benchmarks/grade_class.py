@@ -23,6 +23,7 @@ sys.path.insert(0, str(COURSE_ROOT))
 
 from course_lib.grading.course import SOURCE_DIRECTORY, source_assignments  # noqa: E402
 from course_lib.grading.grade import Options, grade  # noqa: E402
+from course_lib.grading.results import UNGRADABLE  # noqa: E402
 from course_lib.grading.settings import Settings  # noqa: E402
 from course_lib.grading.template import prepare_template  # noqa: E402
 from tests.grading.harness import grade_id, is_answer_cell, solution_source  # noqa: E402
@@ -85,7 +86,7 @@ def main(argv=None):
             seconds, outcome = timed_grade(submissions, out, workers, args.cell_timeout)
             runs[workers] = {"seconds": round(seconds, 1),
                              "seconds_per_student": round(seconds / args.students, 2),
-                             "ungradable": sum(r["status"] == "ungradable" for r in outcome.records)}
+                             "ungradable": sum(r.status == UNGRADABLE for r in outcome.records)}
         result = {
             "students": args.students, "assignments": assignments, "cpus": os.cpu_count(),
             "workers_1": runs[1], "workers_2": runs[2],

@@ -58,7 +58,7 @@ def run(args):
     outcome = grade(find_course_root(), args.submissions, args.out, options)
     statuses = {}
     for record in outcome.records:
-        statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+        statuses[record.status] = statuses.get(record.status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     print(f"graded {outcome.graded_now} submission(s), reused {outcome.reused} unchanged; {summary}")
     if outcome.problems:

@@ -26,15 +26,14 @@ from tqdm.auto import tqdm
 
 from ..errors import CourseError
 from .course import resolve_assignments
+from .feedback import PRIVATE_COURSE_PREFIX
 from .gradebook import write_class_gradebook
 from .settings import Settings
-from .results import (
-    GRADED, NOT_SUBMITTED, STATE, UNGRADABLE, load_record, save_record, write_sheets, zero_cells,
-)
+from .results import GRADED, STATE, Record, load_record, save_record, write_sheets
 from .submissions import discover, opened
 from .template import prepare_template
 
-GRADER_VERSION = "1"  # part of every key: bump it when grading itself changes
+GRADER_VERSION = "2"  # part of every key: bump it when grading itself changes
 
 
 @dataclass
@@ -74,17 +73,17 @@ def grade(course_root, submissions_path, out, options):
             for assignment, template in templates.items():
                 submission = submitted.get((student, assignment))
                 if submission is None:
-                    records[student, assignment] = _not_submitted(out, student, template)
+                    records[student, assignment] = Record.not_submitted(template, student)
                     continue
                 key = _key(submission, template, options.settings)
                 record = load_record(out, student, assignment)
-                if record is not None and record.get("key") == key:
+                if record is not None and record.key == key:
                     records[student, assignment] = record
                     reused += 1
                 else:
                     jobs.append(_job(course_root, out, submission, template, key, options.settings))
         for record in _run_jobs(jobs, out, options, templates, already=reused):
-            records[record["student"], record["assignment"]] = record
+            records[record.student, record.assignment] = record
     ordered = [records[key] for key in sorted(records)]
     write_sheets(out, ordered, assignments)
     write_class_gradebook(out, ordered, templates, course_root)
@@ -105,14 +104,6 @@ def _job(course_root, out, submission, template, key, settings):
             "assignment": submission.assignment, "template": str(template.folder), "key": key,
             "notebooks": {name: str(path) for name, path in submission.notebooks.items()},
             "settings": asdict(settings)}
-
-
-def _not_submitted(out, student, template):
-    record = {"student": student, "assignment": template.assignment, "key": "", "status": NOT_SUBMITTED,
-              "reason": "no notebook of this assignment was submitted", "notebooks": {},
-              "cells": zero_cells(template, "not submitted"), "suspicious": [],
-              "feedback_withheld": [], "seconds": 0.0}
-    return record
 
 
 def _run_jobs(jobs, out, options, templates, already):
@@ -137,7 +128,7 @@ def _run_jobs(jobs, out, options, templates, already):
                     _kill(process)
                 _clean_up(job, log)
                 record = _finished_record(job, process, overdue, out, templates[job["assignment"]])
-                failures += record["status"] != GRADED
+                failures += record.status != GRADED
                 bar.update(1)
                 bar.set_postfix(failures=failures)
                 yield record
@@ -151,7 +142,7 @@ def _run_jobs(jobs, out, options, templates, already):
 def _start(job, out):
     # the private course lives outside DIR (whose .state holds the hidden tests); made here,
     # not in the worker, so that it is removed even when the worker is killed
-    job = {**job, "scratch": tempfile.mkdtemp(prefix="course-grade-")}
+    job = {**job, "scratch": tempfile.mkdtemp(prefix=PRIVATE_COURSE_PREFIX)}
     state = Path(out) / STATE / "jobs" / job["student"]
     state.mkdir(parents=True, exist_ok=True)
     job_file = state / f"{job['assignment']}.json"
@@ -181,16 +172,13 @@ def _finished_record(job, process, overdue, out, template):
     """The worker's record, or one saying why there is none. The latter gets no key, so
     that the next run tries again (a machine under load may have been the cause)."""
     record = load_record(out, job["student"], job["assignment"])
-    if record is not None and record.get("key") == job["key"] and not overdue:
+    if record is not None and record.key == job["key"] and not overdue:
         return record
     if overdue:
         reason = "grading took longer than the time limit for one submission; it was stopped"
     else:
         reason = f"the grading process failed (exit code {process.returncode}); see {_log_path(out, job)}"
-    record = {"student": job["student"], "assignment": job["assignment"], "key": "",
-              "status": UNGRADABLE, "reason": reason, "notebooks": {name: "" for name in job["notebooks"]},
-              "cells": zero_cells(template, f"ungradable: {reason}"), "suspicious": [],
-              "feedback_withheld": [], "seconds": 0.0}
+    record = Record.ungradable(template, job["student"], reason, notebooks=dict.fromkeys(job["notebooks"], ""))
     save_record(out, record)
     return record
 

@@ -74,7 +74,7 @@ def write_class_gradebook(out, records, templates, course_root):
             # Submissions and students not in `records` (and earlier submissions of those
             # now "not submitted") are left alone: deleting them would delete their hand grading.
             for record in records:
-                if record["status"] != NOT_SUBMITTED:
+                if record.status != NOT_SUBMITTED:
                     _save_submission(gradebook, record, keys)
         if readable:  # into the same file: a running formgrader keeps it open and sees the change
             _copy_database(building, target)
@@ -84,11 +84,11 @@ def write_class_gradebook(out, records, templates, course_root):
         building.unlink(missing_ok=True)
     write_atomically(keys_path, json.dumps(keys, indent=1, sort_keys=True))
     for record in records:
-        if record["status"] != NOT_SUBMITTED:
+        if record.status != NOT_SUBMITTED:
             # formgrader counts the submissions by their folders in submitted/ and lists one as
             # graded when autograded/ has its folder too (an ungradable one has none of its own)
             for kind in ("submitted", "autograded"):
-                folder = output_folder(out, kind, record["student"], record["assignment"])
+                folder = output_folder(out, kind, record.student, record.assignment)
                 folder.mkdir(parents=True, exist_ok=True)
     write_atomically(out / CONFIG_FILE, CONFIG.format(
         course_root=course_root, out=str(out), course_config=str(course_root / CONFIG_FILE),
@@ -188,32 +188,32 @@ def _save_submission(gradebook, record, keys):
     """The record's scores in the student's submission, an existing one keeping its hand grading."""
     from nbgrader.api import MissingEntry
 
-    student, assignment = record["student"], record["assignment"]
+    student, assignment = record.student, record.assignment
     key = f"{student}/{assignment}"
     gradebook.update_or_create_student(student)
     try:
         submission = gradebook.find_submission(assignment, student)
-        regraded = keys.get(key) != record["key"]
+        regraded = keys.get(key) != record.key
     except MissingEntry:
         with warnings.catch_warnings():  # nbgrader's add_submission makes SQLAlchemy warn, harmlessly
             warnings.simplefilter("ignore", SAWarning)
             submission, regraded = gradebook.add_submission(assignment, student), True
     grades = {(notebook.name, grade.name): grade
               for notebook in submission.notebooks for grade in notebook.grades}
-    for cell in record["cells"]:
-        grade = grades[cell["notebook"], cell["cell"]]
+    for cell in record.cells:
+        grade = grades[cell.notebook, cell.cell]
         grade.auto_score = _auto_score(record, cell)
         if regraded:  # nbgrader's rule on (re-)autograding, SaveAutoGrades._add_score
             grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
     gradebook.db.commit()
-    keys[key] = record["key"]
+    keys[key] = record.key
 
 
 def _auto_score(record, cell):
-    if cell["auto"]:
-        return cell["points"]
+    if cell.auto:
+        return cell.points
     # nbgrader gives every cell of a notebook it cannot find zero, leaving nothing to grade
     # by hand (Autograde.init_assignment); an unreadable notebook is one it could not find
-    if record["status"] == UNGRADABLE or record["notebooks"].get(cell["notebook"]):
+    if record.status == UNGRADABLE or record.notebooks.get(cell.notebook):
         return 0.0
     return None  # a written answer: graded by hand in formgrader

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import nbformat
 
-from .isolation import autograde_and_feedback, create_private_course
-from .settings import Settings
 from .feedback import leaked_lines
-from .results import GRADED, UNGRADABLE, gradebook_cells, save_record, write_atomically, zero_cells
+from .isolation import autograde_and_feedback, create_private_course
+from .results import Record, delegations, gradebook_cells, save_record, write_atomically
+from .settings import Settings
 from .tampering import suspicious_code
 from .template import load_template
 
@@ -32,59 +32,60 @@ def run_job(job):
     """Grade the job's submission and save its record; returns the record."""
     template = load_template(job["template"])
     settings = Settings(**job["settings"])
-    student, assignment, out = job["student"], template.assignment, Path(job["out"])
+    student, assignment, out, key = job["student"], template.assignment, Path(job["out"]), job["key"]
     notebooks = {name: Path(path) for name, path in job["notebooks"].items()}
-    record = {"student": student, "assignment": assignment, "key": job["key"], "status": GRADED,
-              "reason": "", "notebooks": {name: "" for name in notebooks}, "cells": [],
-              "suspicious": [], "feedback_withheld": [], "seconds": 0.0}
     private, unreadable = create_private_course(job["course_root"], template, student, notebooks,
                                                 job["scratch"])
+    left_out = {name: unreadable.get(name, "") for name in notebooks}
     try:
-        record["notebooks"].update(unreadable)
         for kind in ("feedback", "autograded"):
             shutil.rmtree(output_folder(out, kind, student, assignment), ignore_errors=True)
         if len(unreadable) == len(notebooks):
             problems = "; ".join(f"{name}.ipynb: {why}" for name, why in unreadable.items())
-            return _finish(out, record, UNGRADABLE, problems, zero_cells(template, "ungradable: " + problems))
-        succeeded, problem, record["seconds"] = autograde_and_feedback(private, template, settings)
+            return _finish(out, Record.ungradable(template, student, problems, key=key, notebooks=left_out))
+        succeeded, problem, seconds = autograde_and_feedback(private, template, settings)
         if not succeeded:
-            reason = f"nbgrader could not autograde it: {problem}"
-            return _finish(out, record, UNGRADABLE, reason, zero_cells(template, "ungradable: " + reason))
+            return _finish(out, Record.ungradable(template, student, f"nbgrader could not autograde it: {problem}",
+                                                  key=key, notebooks=left_out, seconds=seconds))
         autograded = {path.stem: nbformat.read(path, as_version=4)
                       for path in sorted(private.folder("autograded").glob("*.ipynb"))}
         cells = gradebook_cells(private.db_url, template, student, autograded)
         for cell in cells:
-            if cell["notebook"] in unreadable and cell["auto"]:
-                cell["failure"] = f"ungradable: {unreadable[cell['notebook']]}"
-        _publish(out, record, template, private, autograded)
+            if cell.notebook in unreadable and cell.auto:
+                cell.failure = f"ungradable: {unreadable[cell.notebook]}"
+        withheld = _publish(out, student, template, private, autograded)
+        suspicious = []
         for name in autograded:
             released = nbformat.read(template.released(name), as_version=4)
             submitted = nbformat.read(private.folder("submitted") / f"{name}.ipynb", as_version=4)
-            record["suspicious"] += [label for label in suspicious_code(submitted, released)
-                                     if label not in record["suspicious"]]
+            suspicious += [label for label in suspicious_code(submitted, released) if label not in suspicious]
         reasons = [f"{name}.ipynb: {why}" for name, why in unreadable.items()] + ([problem] if problem else [])
-        return _finish(out, record, GRADED, "; ".join(reasons), cells)
+        return _finish(out, Record.graded(
+            student, assignment, key, cells, reason="; ".join(reasons), notebooks=left_out,
+            suspicious=suspicious, delegated=delegations(template, autograded), feedback_withheld=withheld,
+            seconds=seconds))
     finally:
         shutil.rmtree(private.root, ignore_errors=True)
 
 
-def _publish(out, record, template, private, autograded):
+def _publish(out, student, template, private, autograded):
     """Copy the feedback (checked for hidden-test source) and the autograded notebooks
-    (for the instructor: they hold the hidden tests) into DIR."""
-    student, assignment = record["student"], record["assignment"]
+    (for the instructor: they hold the hidden tests) into DIR. Returns the notebooks whose
+    feedback was withheld."""
+    withheld = []
     for path in sorted(private.folder("feedback").glob("*.html")):
         html = path.read_text(encoding="utf-8")
         if leaked_lines(html, template.secret_lines):
-            record["feedback_withheld"].append(path.stem)
+            withheld.append(path.stem)
             html = WITHHELD
-        write_atomically(output_folder(out, "feedback", student, assignment) / path.name, html)
+        write_atomically(output_folder(out, "feedback", student, template.assignment) / path.name, html)
     for name, notebook in autograded.items():
-        write_atomically(output_folder(out, "autograded", student, assignment) / f"{name}.ipynb",
+        write_atomically(output_folder(out, "autograded", student, template.assignment) / f"{name}.ipynb",
                          nbformat.writes(notebook))
+    return withheld
 
 
-def _finish(out, record, status, reason, cells):
-    record.update(status=status, reason=reason, cells=cells)
+def _finish(out, record):
     save_record(out, record)
     return record
 

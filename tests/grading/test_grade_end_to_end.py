@@ -6,7 +6,9 @@ student exercises several ways a submission can misbehave, one per exercise, so 
 expected points say exactly which exercise each misbehaviour may cost.
 """
 import html
+import os
 import re
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -15,7 +17,8 @@ import nbformat
 import pytest
 
 import course_lib.grading.grade as grade_module
-from course_lib.grading.feedback import leaked_lines
+from course_lib.data.locate import DATA_DIR_VARIABLE, cache_directory
+from course_lib.grading.feedback import PRIVATE_COURSE_PREFIX, leaked_lines
 from course_lib.grading.grade import Options, grade
 from course_lib.grading.settings import Settings
 from course_lib.grading.results import GRADED, UNGRADABLE
@@ -102,10 +105,22 @@ def chaos():
     return notebook
 
 
+# Student "structure" answers train_step by calling the course's own solution.
+DELEGATING_TRAIN_STEP = ("def train_step(model, inputs, targets, loss_fn, optimizer):\n"
+                         "    from course_lib.training import train_step as solution\n"
+                         "    return solution(model, inputs, targets, loss_fn, optimizer)\n")
+# ... and prints a RuntimeWarning, which names the file of the cell: in the kernel's TMPDIR
+WARNING = "_ = np.log(np.zeros(1))  # RuntimeWarning: divide by zero encountered in log\n"
+
+
 def structure():
-    """Right answers; test_total_updates deleted, test_minibatch_indices duplicated,
-    test_linear_regression_gradients moved above its answer, cell ids changed."""
-    notebook = solved()
+    """Right answers except train_step, which delegates to the course's solution; an answer
+    cell that prints a RuntimeWarning; test_total_updates deleted, test_minibatch_indices
+    duplicated, test_linear_regression_gradients moved above its answer, cell ids changed."""
+    notebook = solved({"train_step": DELEGATING_TRAIN_STEP})
+    for cell in notebook.cells:
+        if grade_id(cell) == "iterations_per_epoch":
+            cell.source += "\n" + WARNING
     cells = notebook.cells
     index = {grade_id(cell): position for position, cell in enumerate(cells)}
     duplicate = nbformat.from_dict(cells[index["test_minibatch_indices"]])
@@ -127,7 +142,7 @@ def structure():
     return notebook
 
 
-STRUCTURE_POINTS = {**FULL, "test_total_updates": 0, "test_linear_regression_gradients": 0}
+STRUCTURE_POINTS = {**FULL, "test_total_updates": 0, "test_linear_regression_gradients": 0, "test_train_step": 0}
 TEMPLATES = None  # set by the fixture, once the run has prepared the template
 
 
@@ -210,12 +225,14 @@ def test_each_crafted_case_costs_exactly_its_own_points(graded_class):
 
 
 def test_statuses_and_reasons(graded_class):
-    records = {record["student"]: record for record in graded_class["changed"].records}
-    assert {name for name, record in records.items() if record["status"] == UNGRADABLE} == {"malformed", "empty"}
-    assert "empty" in records["empty"]["reason"]
-    assert "not a valid notebook" in records["malformed"]["reason"]
-    assert records["perfect"]["status"] == GRADED and not records["perfect"]["suspicious"]
-    assert records["chaos"]["suspicious"]
+    records = {record.student: record for record in graded_class["changed"].records}
+    assert {name for name, record in records.items() if record.status == UNGRADABLE} == {"malformed", "empty"}
+    assert "empty" in records["empty"].reason
+    assert "not a valid notebook" in records["malformed"].reason
+    assert records["perfect"].status == GRADED and not records["perfect"].suspicious
+    assert records["chaos"].suspicious
+    assert {name: record.delegated for name, record in records.items() if record.delegated} == {
+        "structure": {"test_train_step": "course_lib.training.train_step"}}
 
 
 def test_the_misbehaving_cells_say_what_happened(graded_class):
@@ -262,6 +279,20 @@ def test_feedback_shows_no_hidden_test_source(graded_class):
     assert "course grade: output of this cell truncated" in chaos_feedback   # their output
     blank = plain_text(out / "feedback" / "blank" / ASSIGNMENT / f"{NAME}.html")
     assert "NotImplementedError" in blank                         # the visible tests' failure
+    structure_feedback = plain_text(out / "feedback" / "structure" / ASSIGNMENT / f"{NAME}.html")
+    assert "DelegationFailure: train_step(model, inputs, targets, loss_fn, optimizer) called " \
+           "course_lib.training.train_step" in structure_feedback
+
+
+def test_feedback_shows_no_path_of_the_grading_machine(graded_class):
+    out = graded_class["out"]
+    structure_feedback = plain_text(out / "feedback" / "structure" / ASSIGNMENT / f"{NAME}.html")
+    assert re.search(r"(?<![/\w])\w+\.py:\d+: RuntimeWarning: divide by zero encountered in log", structure_feedback)
+    data = os.environ.get(DATA_DIR_VARIABLE) or str(cache_directory())
+    machine = [f"/{PRIVATE_COURSE_PREFIX}", f"{sys.prefix}/", data]
+    for path in sorted((out / "feedback").rglob("*.html")):
+        text = plain_text(path).replace(str(OUTSIDE), "")   # a path chaos typed into its own code
+        assert not [folder for folder in machine if folder in text], path
 
 
 def plain_text(path):
@@ -277,6 +308,13 @@ def test_report_names_the_ungradable_submissions(graded_class):
     assert "Most frequent failure messages" in report
 
 
+def test_report_lists_the_delegating_answer_to_read_by_hand(graded_class):
+    report = (graded_class["out"] / "report.html").read_text()
+    to_read = report[report.index("<h2>Code to read by hand</h2>"):]
+    assert ("<tr><td>structure</td><td>01_epochs_iterations</td><td>test_train_step</td>"
+            "<td>course_lib.training.train_step</td></tr>") in to_read
+
+
 def test_resume_keeps_what_the_interrupted_run_finished(graded_class):
     first, resumed = graded_class["first"], graded_class["resumed"]
     assert len(first) >= 1
@@ -287,8 +325,8 @@ def test_resume_keeps_what_the_interrupted_run_finished(graded_class):
 def test_rerun_regrades_only_what_changed(graded_class):
     assert graded_class["unchanged"].graded_now == 0
     assert graded_class["changed"].graded_now == 1
-    records = {record["student"]: record for record in graded_class["changed"].records}
-    assert "not a valid notebook" in records["malformed"]["reason"]
+    records = {record.student: record for record in graded_class["changed"].records}
+    assert "not a valid notebook" in records["malformed"].reason
 
 
 def test_totals_sheet(graded_class):

@@ -12,7 +12,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from course_lib.grading import gradebook as gradebook_module
 from course_lib.grading.feedback import RedactHiddenTests
 from course_lib.grading.gradebook import CONFIG_FILE, GRADEBOOK_FILE, write_class_gradebook
-from course_lib.grading.results import GRADED, NOT_SUBMITTED, STATE, UNGRADABLE, zero_cells
+from course_lib.grading.results import GRADED, NOT_SUBMITTED, STATE, UNGRADABLE, CellGrade, Record
 from course_lib.grading.template import Template, prepare_template
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +35,14 @@ def out(tmp_path, templates):
 
 def record(template, student, status=GRADED, lost=(), key="k1"):
     """Full points on every autograded cell except those in `lost`; written answers pending."""
-    cells = [{"notebook": cell.notebook, "cell": cell.cell, "max_points": cell.max_points, "auto": cell.auto,
-              "points": (0.0 if cell.cell in lost else cell.max_points) if cell.auto else None,
-              "failure": "AssertionError: no" if cell.cell in lost else ""} for cell in template.grade_cells]
-    if status != GRADED:
-        cells = zero_cells(template, status)
-    return {"student": student, "assignment": template.assignment, "key": key, "status": status,
-            "reason": "" if status == GRADED else status, "notebooks": dict.fromkeys(template.notebooks, ""),
-            "cells": cells}
+    if status == UNGRADABLE:
+        return Record.ungradable(template, student, status, key=key, notebooks=dict.fromkeys(template.notebooks, ""))
+    if status == NOT_SUBMITTED:
+        return Record.not_submitted(template, student)
+    cells = [CellGrade(cell.notebook, cell.cell, cell.max_points, cell.auto,
+                       (0.0 if cell.cell in lost else cell.max_points) if cell.auto else None,
+                       "AssertionError: no" if cell.cell in lost else "") for cell in template.grade_cells]
+    return Record.graded(student, template.assignment, key, cells, notebooks=dict.fromkeys(template.notebooks, ""))
 
 
 def auto_total(template, lost=()):
