@@ -1,21 +1,27 @@
-"""Every assignment through nbgrader, as an instructor would grade it: the solution gets
-full marks, the untouched student notebook gets zero without breaking the run, and each
-exercise's realistic wrong answer loses exactly that exercise's points.
+"""Every assignment through nbgrader, as an instructor would grade it: each exercise's
+solution gets full marks, its blank answer and a realistic wrong answer get zero without
+breaking the run, and so does an answer that only calls the reference (or torch's own
+operation) instead of doing the work.
 
-The wrong answers go in two submissions, every other exercise wrong in each, so that every
-wrong answer sits next to right ones: it must lose its own points and leave its neighbours'
-alone. Two autogrades per assignment instead of one per exercise keep the suite fast."""
+Each assignment is graded as len(STATES) submissions. In submission k, exercise i is
+answered in state STATES[(i + k) % len(STATES)]: every exercise appears once in every
+state, and every answer sits next to answers in the other states, so it must cost exactly
+its own points and leave its neighbours' alone. Four autogrades per assignment cover what
+one autograde per exercise and state would."""
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course_lib.grading.course import SOURCE_DIRECTORY, source_assignments
+from tests.grading.delegating_answers import DELEGATING_ANSWERS
 from tests.grading.harness import GradingCourse, grade_id, is_answer_cell
 from tests.grading.wrong_answers import WRONG_ANSWERS
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = source_assignments(COURSE_ROOT)
+STATES = ("solution", "blank", "wrong", "delegating")
+ANSWERS = {"wrong": WRONG_ANSWERS, "delegating": DELEGATING_ANSWERS}
 
 
 def source_notebook(assignment):
@@ -29,15 +35,22 @@ def answer_ids(assignment):
             if is_answer_cell(cell) and cell.cell_type == "code"]
 
 
-WRONG_HALVES = {"wrong_even": slice(0, None, 2), "wrong_odd": slice(1, None, 2)}
-VARIANTS = [(assignment, variant) for assignment in ASSIGNMENTS
-            for variant in ("solution", "blank", *WRONG_HALVES)]
+def states(assignment, submission):
+    """{grade_id: state} of every exercise in submission number `submission`."""
+    return {answer: STATES[(position + submission) % len(STATES)]
+            for position, answer in enumerate(answer_ids(assignment))}
 
 
-def wrong_answers(assignment, variant):
-    """{grade_id: wrong source} for the exercises answered wrongly in this variant."""
-    chosen = answer_ids(assignment)[WRONG_HALVES[variant]] if variant in WRONG_HALVES else []
-    return {answer: WRONG_ANSWERS[assignment][answer] for answer in chosen}
+def answers(assignment, submission):
+    """What the submission's answer cells hold: {grade_id: source}, None for the released
+    (blank) cell; exercises not listed keep the solution."""
+    chosen = {}
+    for answer, state in states(assignment, submission).items():
+        if state == "blank":
+            chosen[answer] = None
+        elif state in ANSWERS:
+            chosen[answer] = ANSWERS[state][assignment][answer]
+    return chosen
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +65,11 @@ def released_course(tmp_path_factory):
     return release
 
 
+@pytest.mark.parametrize("state", sorted(ANSWERS))
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_exercise_has_a_realistic_wrong_answer(assignment):
-    missing = set(answer_ids(assignment)) - set(WRONG_ANSWERS.get(assignment, {}))
-    assert not missing, f"tests/grading/wrong_answers.py has no wrong answer for {sorted(missing)}"
+def test_every_exercise_has_an_answer_in_each_state(assignment, state):
+    missing = set(answer_ids(assignment)) - set(ANSWERS[state].get(assignment, {}))
+    assert not missing, f"no {state} answer for {sorted(missing)} of {assignment}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -67,19 +81,19 @@ def test_each_answer_has_one_test_cell_named_after_it(assignment):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize(("assignment", "variant"), VARIANTS)
-def test_autograde(released_course, assignment, variant):
+@pytest.mark.parametrize("submission", range(len(STATES)), ids=lambda k: f"submission{k}")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograde(released_course, assignment, submission):
     course = released_course(assignment)
     name, _ = source_notebook(assignment)
-    wrong = wrong_answers(assignment, variant)
-    answers = None if variant == "blank" else wrong
-    course.submit(variant, {name: course.submission(name, answers=answers)})
+    student = f"submission{submission}"
+    course.submit(student, {name: course.submission(name, answers=answers(assignment, submission))})
 
-    scores = course.autograde(variant)[name]
+    scores = course.autograde(student)[name]
 
     assert scores, "nbgrader recorded no autograded cells"
-    expected = {
-        cell: (0.0 if variant == "blank" or cell.removeprefix("test_") in wrong else maximum, maximum)
-        for cell, (_, maximum) in scores.items()
-    }
-    assert scores == expected
+    state_of = {f"test_{answer}": state for answer, state in states(assignment, submission).items()}
+    expected = {cell: (maximum if state_of[cell] == "solution" else 0.0, maximum)
+                for cell, (_, maximum) in scores.items()}
+    wrong = {f"{cell} ({state_of[cell]})": scores[cell][0] for cell in scores if scores[cell] != expected[cell]}
+    assert not wrong, f"points that do not match the answer's state: {wrong}"
