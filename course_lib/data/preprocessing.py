@@ -1,4 +1,5 @@
-"""Turning raw datasets into what a model eats: flat float vectors, train/validation splits."""
+"""Turning raw datasets into what a model eats: flat float vectors, train/validation splits,
+inputs standardized with the training split's statistics, one-hot labels."""
 import numpy as np
 
 
@@ -47,6 +48,31 @@ def train_validation_split(X, y, validation_size, rng):
     order = rng.permutation(len(X))
     validation, train = order[:n_validation], order[n_validation:]
     return X[train], y[train], X[validation], y[validation]
+
+
+def mean_and_std(X):
+    """The mean and standard deviation of all entries of X, as two Python floats (computed in
+    float64; the standard deviation is the population one, numpy's default).
+
+    Compute them on the training split only and standardize every split with them: the
+    validation and test data then take no part in the transformation, as they take no part
+    in training."""
+    X = np.asarray(X)
+    if X.size == 0:
+        raise ValueError("cannot compute the mean and standard deviation of no values")
+    return float(X.mean(dtype=np.float64)), float(X.std(dtype=np.float64))
+
+
+def standardize(X, mean, std):
+    """(X - mean) / std, in X's floating-point dtype: inputs shifted and scaled by the training
+    split's `mean_and_std`, what `torchvision.transforms.Normalize(mean, std)` does to a tensor."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"standardize expects floating-point inputs (scale images with "
+                         f"flatten_and_scale first), got dtype {X.dtype}")
+    if not std > 0:
+        raise ValueError(f"std must be positive, got {std}: constant inputs cannot be standardized")
+    return ((X - mean) / std).astype(X.dtype, copy=False)
 
 
 def one_hot(tensor, num_classes=-1):

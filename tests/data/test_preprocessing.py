@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.data.preprocessing import flatten_and_scale, one_hot, train_validation_split
+from course_lib.data.preprocessing import (
+    flatten_and_scale, mean_and_std, one_hot, standardize, train_validation_split,
+)
 from tests.strategies import SEEDS, random_shape
 
 
@@ -91,3 +93,48 @@ def test_one_hot_of_no_indices_is_empty_when_told_the_number_of_classes():
 def test_one_hot_rejects_what_torch_rejects(tensor, num_classes, message):
     with pytest.raises(ValueError, match=message):
         one_hot(tensor, num_classes)
+
+
+def test_mean_and_std_are_torchs_population_statistics_over_every_entry():
+    X = np.random.default_rng(0).random((50, 7), dtype=np.float32) * 3 + 1
+    mean, std = mean_and_std(X)
+    as_torch = torch.from_numpy(X).double()
+    assert (type(mean), type(std)) == (float, float)
+    assert mean == pytest.approx(as_torch.mean().item(), rel=1e-12)
+    assert std == pytest.approx(as_torch.std(correction=0).item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardizing_with_the_training_statistics_centres_and_scales_only_the_training_split(dtype):
+    rng = np.random.default_rng(1)
+    X_train, X_val = (rng.normal(5.0, 2.0, (200, 3)).astype(dtype) for _ in range(2))
+    mean, std = mean_and_std(X_train)
+
+    train, val = standardize(X_train, mean, std), standardize(X_val, mean, std)
+
+    assert train.dtype == val.dtype == dtype
+    assert mean_and_std(train) == pytest.approx((0.0, 1.0), abs=1e-5)
+    expected = (torch.from_numpy(X_val).double() - mean) / std  # torchvision's Normalize, one channel
+    np.testing.assert_allclose(val, expected.numpy(), rtol=0, atol=1e-6 if dtype == np.float32 else 1e-12)
+    assert mean_and_std(val) != pytest.approx((0.0, 1.0), abs=1e-3)  # its own statistics were not used
+
+
+def test_standardize_leaves_its_input_unchanged():
+    X = np.arange(6, dtype=np.float64).reshape(2, 3)
+    standardize(X, 2.5, 1.5)
+    np.testing.assert_array_equal(X, np.arange(6).reshape(2, 3))
+
+
+@pytest.mark.parametrize("X, std, message", [
+    (np.zeros((2, 3), dtype=np.uint8), 1.0, "floating-point inputs .* flatten_and_scale"),
+    (np.zeros((2, 3)), 0.0, "std must be positive"),
+    (np.zeros((2, 3)), float("nan"), "std must be positive"),
+])
+def test_standardize_rejects_integer_inputs_and_a_zero_std(X, std, message):
+    with pytest.raises(ValueError, match=message):
+        standardize(X, 0.0, std)
+
+
+def test_mean_and_std_of_nothing_is_an_error():
+    with pytest.raises(ValueError, match="no values"):
+        mean_and_std(np.zeros((0, 3)))
