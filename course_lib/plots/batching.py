@@ -80,17 +80,25 @@ def plot_epoch_batches(epoch_batches, n_samples, *, ax=None):
 
 def plot_batch_size_sweep(batch_sizes, updates, seconds_per_epoch, accuracy, *, epochs=None):
     """A measured batch-size sweep in three panels sharing a log2 batch-size axis:
-    optimizer steps taken, wall time per epoch, and final validation accuracy (a
-    fraction in [0, 1], shown in percent). Returns the Figure."""
+    optimizer steps taken, wall time per epoch, and final validation accuracy (fractions in
+    [0, 1], shown in percent). `accuracy` holds one value per batch size, or one row per
+    seed ([seeds, batch sizes]): then the panel shows the mean with error bars of ± one
+    standard deviation over the seeds. The accuracy axis spans the measured values, not
+    0-100 %, and its label says so. Returns the Figure."""
     batch_sizes = np.asarray(batch_sizes)
+    runs = 100 * np.atleast_2d(np.asarray(accuracy, dtype=float))
+    accuracy_label = "validation accuracy (%)"
+    if len(runs) > 1:
+        accuracy_label += f"\nmean ± std over {len(runs)} seeds"
     columns = [
-        (np.asarray(updates), "optimizer steps (total)", "log", "{:,.0f}"),
-        (np.asarray(seconds_per_epoch, dtype=float), "wall time per epoch (s)", "linear", "{:.2f}"),
-        (100 * np.asarray(accuracy, dtype=float), "validation accuracy (%)", "linear", "{:.1f}"),
+        (np.asarray(updates), None, "optimizer steps (total)", "log", "{:,.0f}"),
+        (np.asarray(seconds_per_epoch, dtype=float), None, "wall time per epoch (s)", "linear", "{:.2f}"),
+        (runs.mean(axis=0), runs.std(axis=0) if len(runs) > 1 else None,
+         accuracy_label + " (axis not from 0)", "linear", "{:.1f}"),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
-    for ax, (values, label, yscale, fmt) in zip(axes, columns):
-        ax.plot(batch_sizes, values, "o-", color=ITERATION_COLOR, lw=2)
+    for ax, (values, spread, label, yscale, fmt) in zip(axes, columns):
+        ax.errorbar(batch_sizes, values, yerr=spread, fmt="o-", color=ITERATION_COLOR, lw=2, capsize=4)
         ax.set_xscale("log", base=2)
         ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
         ax.minorticks_off()
@@ -99,8 +107,8 @@ def plot_batch_size_sweep(batch_sizes, updates, seconds_per_epoch, accuracy, *, 
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
         for b, v in zip(batch_sizes, values):
-            ax.annotate(fmt.format(v), (b, v), textcoords="offset points", xytext=(0, 7),
-                        ha="center", fontsize=8)
+            ax.annotate(fmt.format(v), (b, v), textcoords="offset points", xytext=(8, 7),
+                        ha="left", fontsize=8)
         ax.margins(x=0.12, y=0.18)
     if epochs is not None:
         fig.suptitle(f"every run: {epochs} epoch{'s' if epochs != 1 else ''} over the same data")

@@ -53,7 +53,21 @@ def test_batch_size_sweep_has_three_log2_panels():
     assert [ax.get_xscale() for ax in fig.axes] == ["log"] * 3
     assert updates.get_yscale() == "log"
     assert seconds.get_ylabel() == "wall time per epoch (s)"
-    assert accuracy.get_ylabel() == "validation accuracy (%)"
+    assert accuracy.get_ylabel() == "validation accuracy (%) (axis not from 0)"
     np.testing.assert_allclose(accuracy.get_lines()[0].get_ydata(), [97, 95, 90])
+    assert not accuracy.collections, "one run has no error bars"
     assert [label.get_text() for label in updates.get_xticklabels()] == ["16", "64", "256"]
     assert "3 epochs" in fig.get_suptitle()
+
+
+def test_batch_size_sweep_over_seeds_shows_the_mean_with_one_standard_deviation_error_bars():
+    seeds = [[0.96, 0.94, 0.90], [0.97, 0.94, 0.91], [0.98, 0.94, 0.92]]
+    fig = plots.plot_batch_size_sweep([16, 64, 256], [300, 75, 19], [1.0, 0.5, 0.4], seeds)
+
+    accuracy = fig.axes[2]
+    np.testing.assert_allclose(accuracy.get_lines()[0].get_ydata(), [97, 94, 91])
+    (bars,) = accuracy.collections
+    half_lengths = [abs(top - bottom) / 2 for (_, bottom), (_, top) in bars.get_segments()]
+    np.testing.assert_allclose(half_lengths, 100 * np.std(seeds, axis=0))
+    assert "mean ± std over 3 seeds" in accuracy.get_ylabel()
+    assert [text.get_text() for text in accuracy.texts] == ["97.0", "94.0", "91.0"]
