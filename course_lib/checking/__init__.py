@@ -63,7 +63,7 @@ from .regression import (
 )
 from .running_stats import check_update_running_stats
 from .schedules import (
-    check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
+    check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_lr_range_test, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
 from .softmax import check_cross_entropy, check_softmax
@@ -77,7 +77,7 @@ __all__ = [
     "check_cross_entropy", "check_cross_entropy_backward", "check_cyclic_lr", "check_dropout",
     "check_early_stopper", "check_ema_momentum_update", "check_exponential_lr", "check_gradients",
     "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
-    "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
+    "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward", "check_lr_range_test",
     "check_linear_regression_gradients", "check_logistic_regression_gradients",
     "check_minibatch_gradient_descent", "check_minibatch_indices", "check_minibatches",
     "check_mixup_batch", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",

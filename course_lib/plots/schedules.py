@@ -73,9 +73,10 @@ def _loss_limits(losses, smoothed):
 
 def plot_lr_finder(result, *, ax=None):
     """The LR range test (a `course_lib.optim.LRFinderResult`): each batch's loss faint,
-    the smoothed loss bold, against the learning rate on a log axis; the suggested rate as
-    a vertical line with its value, the iteration that diverged as a cross. The y-axis
-    shows the fall of the loss and clips the climb into divergence."""
+    the smoothed loss bold, against the learning rate on a log axis; its two readings as
+    vertical lines — the suggested rate (steepest fall) dashed with its value, the rate at
+    the minimum dotted —, the iteration that diverged as a cross. The y-axis shows the fall
+    of the loss and clips the climb into divergence."""
     ax = _axes(ax, (7, 4.2))
     lrs = np.asarray(result.lrs, dtype=np.float64)
     losses = np.asarray(result.losses, dtype=np.float64)
@@ -89,6 +90,8 @@ def plot_lr_finder(result, *, ax=None):
         ax.annotate(f"{result.suggested_lr:.2g}", xy=(result.suggested_lr, 0.97),
                     xycoords=ax.get_xaxis_transform(), xytext=(4, 0), textcoords="offset points",
                     color="crimson", va="top", fontsize=9)
+    ax.axvline(result.lr_at_minimum, color="black", ls=":", lw=1.5,
+               label=f"minimum at lr = {result.lr_at_minimum:.2g}")
     if result.diverged_at is not None:
         at = result.diverged_at
         y = smoothed[at] if np.isfinite(smoothed[at]) else np.nan
@@ -106,21 +109,23 @@ def plot_lr_finder(result, *, ax=None):
     return ax
 
 
-def plot_schedule_comparison(histories, *, test_accuracy=None, iterations_per_epoch=None,
-                             smooth=None):
+def plot_schedule_comparison(histories, *, accuracies=None, accuracy_name="validation",
+                             iterations_per_epoch=None, smooth=None):
     """Training runs under different schedules in one figure of three panels: the learning
     rate of every iteration, the training loss per iteration (moving average over `smooth`
     steps, by default a fifth of an epoch) with the validation loss per epoch as dots, and
-    each run's final accuracy as a bar with its value written on it.
+    each schedule's final accuracy as a dot plot.
 
-    `histories` maps a label to a `TrainingHistory` (`course_lib.scratch.mlp`). The bars show
-    `test_accuracy` ({label: fraction}) if given, else the last validation accuracy. The
-    x-axes read in epochs; `iterations_per_epoch` defaults to the iterations of a run over
-    its epochs. Returns the Figure (axes: rate, loss, accuracy).
+    `histories` maps a label to a `TrainingHistory` (`course_lib.scratch.mlp`), the run drawn
+    in the first two panels. `accuracies` ({label: [final accuracy of each run]}, fractions,
+    e.g. one per seed) gives the dots, each run's a small dot and their mean a large one with
+    an error bar of one standard deviation; by default the last validation accuracy of each
+    history. A dot plot, not bars: the axis spans only the accuracies, and its range is
+    written in the title. The x-axes read in epochs; `iterations_per_epoch` defaults to the
+    iterations of a run over its epochs. Returns the Figure (axes: rate, loss, accuracy).
     """
-    fig, (rates, losses, bars) = plt.subplots(
+    fig, (rates, losses, dots) = plt.subplots(
         1, 3, figsize=(15, 4.2), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1.2, 0.8]))
-    finals = {}
     for label, history in histories.items():
         ipe = iterations_per_epoch or max(1, len(history.iteration_loss) // max(1, len(history.train_loss)))
         window = smooth or max(1, ipe // 5)
@@ -131,10 +136,6 @@ def plot_schedule_comparison(histories, *, test_accuracy=None, iterations_per_ep
         if len(history.val_loss):
             losses.plot(np.arange(1, len(history.val_loss) + 1), history.val_loss, "o--", ms=4,
                         lw=1, color=line.get_color(), label=f"{label}: validation")
-        if test_accuracy is not None:
-            finals[label] = test_accuracy[label]
-        elif len(history.val_accuracy):
-            finals[label] = history.val_accuracy[-1]
     rates.set_xlabel("epoch")
     rates.set_ylabel("learning rate")
     rates.set_title("learning rate of each iteration")
@@ -146,22 +147,42 @@ def plot_schedule_comparison(histories, *, test_accuracy=None, iterations_per_ep
     losses.set_title("training loss (line) and validation loss (dots)")
     for ax in (rates, losses):
         ax.grid(True, which="major", alpha=0.3)
-    _accuracy_bars(bars, finals, "test" if test_accuracy is not None else "final validation")
+    if accuracies is None:
+        accuracies = {label: [history.val_accuracy[-1]] for label, history in histories.items()
+                      if len(history.val_accuracy)}
+    _accuracy_dots(dots, accuracies, accuracy_name)
     return fig
 
 
-def _accuracy_bars(ax, accuracies, which):
+def _accuracy_dots(ax, accuracies, which):
+    """Each run's accuracy as a small dot, the mean of each label's runs as a large one with
+    an error bar of one standard deviation (when there are several runs)."""
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    percent = 100 * np.asarray(list(accuracies.values()), dtype=np.float64)
-    # the colours of the runs' lines in the other panels, in the same order
-    drawn = ax.bar(range(len(percent)), percent,
-                   color=[colors[index % len(colors)] for index in range(len(percent))])
-    ax.bar_label(drawn, labels=[f"{value:.2f} %" for value in percent], padding=2, fontsize=8)
-    ax.set_xticks(range(len(percent)), list(accuracies), rotation=20, ha="right")
-    if len(percent):
-        # the differences sit in the last percent or two: start the bars near the lowest
-        spread = max(float(percent.max() - percent.min()), 0.5)
-        ax.set_ylim(max(0.0, percent.min() - 2 * spread), min(100.0, percent.max() + spread))
+    drawn = []  # every value the panel must show: the runs, and the ends of the error bars
+    for position, (label, values) in enumerate(accuracies.items()):
+        percent = 100 * np.asarray(values, dtype=np.float64)
+        color = colors[position % len(colors)]  # the colour of the run's lines
+        ax.plot(np.full(len(percent), position), percent, "o", ms=3.5, alpha=0.5, color=color,
+                label="_runs")
+        spread = percent.std(ddof=1) if len(percent) > 1 else 0.0
+        ax.errorbar([position], [percent.mean()], yerr=[spread], fmt="o", ms=7, capsize=4,
+                    color=color, label="_mean")
+        drawn += [*percent, percent.mean() - spread, percent.mean() + spread]
+    ax.set_xticks(range(len(accuracies)), list(accuracies), rotation=35, ha="right", fontsize=8)
+    ax.set_xlim(-0.6, len(accuracies) - 0.4)
     ax.set_ylabel(f"{which} accuracy (%)")
-    ax.set_title(f"{which} accuracy")
+    counts = {len(values) for values in accuracies.values()}
+    if counts == {1}:
+        runs = "one run each"
+    elif len(counts) == 1:
+        runs = f"{counts.pop()} runs each: mean ± standard deviation"
+    else:
+        runs = "mean ± standard deviation of the runs"
+    if drawn:
+        low, high = min(drawn), max(drawn)
+        margin = max(0.1 * (high - low), 0.05)
+        ax.set_ylim(low - margin, high + margin)
+        low, high = ax.get_ylim()
+        ax.set_title(f"{which} accuracy, {runs}\n(dots: the axis runs from {low:.1f} to "
+                     f"{high:.1f} %, not from 0)", fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)

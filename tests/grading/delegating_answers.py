@@ -365,6 +365,20 @@ def cyclic_lr(step, *, base_lr, max_lr, step_size_up=2000, step_size_down=None, 
         scheduler.step()
     return scheduler.get_last_lr()[0]
 ''',
+        # course_lib's sweep, reached through find_lr_numpy (imported by the setup cell) on a
+        # one-weight "network" whose loss is train_step's
+        "lr_range_test": '''
+def lr_range_test(train_step, *, start_lr=1e-5, end_lr=10.0, num_iter=1200, beta=0.95, diverge_th=5.0):
+    """The LR range test's sweep."""
+    weights = {"W1": np.zeros(1)}
+    optimizer = SGD([weights["W1"]], lr=start_lr)
+
+    def loss_and_gradients(params, X, y):
+        return train_step(optimizer.lr), {"W1": np.zeros(1)}
+    result = find_lr_numpy(weights, loss_and_gradients, optimizer, [(None, None)], start_lr=start_lr,
+                           end_lr=end_lr, num_iter=num_iter, beta=beta, diverge_th=diverge_th)
+    return result.lrs, result.losses, result.smoothed_losses
+''',
         # torch's ReduceLROnPlateau on a torch optimizer whose rate is copied back
         "ReduceLROnPlateau": '''
 import torch
@@ -533,6 +547,7 @@ CALLED = {
         'one_cycle_lr': 'torch.optim.lr_scheduler.OneCycleLR',
         'cyclic_lr': 'course_lib.optim.CyclicLR',
         'ReduceLROnPlateau': 'torch.optim.lr_scheduler.ReduceLROnPlateau',
+        'lr_range_test': 'course_lib.optim.find_lr_numpy',
     },
     '05_regularization': {
         'l2_penalty': 'course_lib.scratch.l2_penalty',

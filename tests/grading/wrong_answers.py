@@ -383,6 +383,25 @@ def cyclic_lr(step, *, base_lr, max_lr, step_size_up=2000, step_size_down=None, 
         scale = gamma ** step
     return base_lr + (max_lr - base_lr) * height * scale
 ''',
+        # The moving average is recorded without its bias correction: the first smoothed losses
+        # come out far too low (a tenth of the loss at beta = 0.9), and the stop compares with them.
+        "lr_range_test": '''
+def lr_range_test(train_step, *, start_lr=1e-5, end_lr=10.0, num_iter=1200, beta=0.95, diverge_th=5.0):
+    """The LR range test's sweep."""
+    lrs, losses, smoothed_losses = [], [], []
+    average, lowest = 0.0, math.inf
+    for i in range(num_iter):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))
+        loss = float(train_step(lr))
+        average = beta * average + (1 - beta) * loss
+        lrs.append(lr)
+        losses.append(loss)
+        smoothed_losses.append(average)
+        if not math.isfinite(average) or average > diverge_th * lowest:
+            break
+        lowest = min(lowest, average)
+    return lrs, losses, smoothed_losses
+''',
         # Reduces as soon as num_bad_epochs reaches patience (>=), one epoch earlier than torch,
         # which waits until it exceeds patience.
         "ReduceLROnPlateau": '''

@@ -10,106 +10,82 @@ from course_lib.optim.lr_finder import (LRFinderResult, find_lr_numpy, find_lr_t
                                         lr_range_test, suggest_lr)
 from course_lib.scratch.mlp import init_mlp, mlp_loss_and_gradients, train_mlp
 
-NO_BATCHES = [(None, None)]  # for steps that ignore their batch; cycled
-
-
-def sweep(loss_of_lr, **options):
-    """The range test on a synthetic loss curve: each step's loss is `loss_of_lr(current lr)`."""
-    current = {}
-    return lr_range_test(lambda X, y: loss_of_lr(current["lr"]),
-                         lambda lr: current.update(lr=lr), NO_BATCHES, **options)
-
 
 def test_the_rate_grows_exponentially_from_start_lr_to_end_lr_exactly():
     set_rates = []
-    result = lr_range_test(lambda X, y: 1.0, set_rates.append, NO_BATCHES,
-                           start_lr=1e-6, end_lr=3.0, num_iter=50)
-    assert isinstance(result, LRFinderResult)
-    assert result.lrs == set_rates and len(result.lrs) == 50
-    assert result.lrs[0] == 1e-6 and result.lrs[-1] == 3.0
-    ratios = np.array(result.lrs[1:]) / np.array(result.lrs[:-1])
+    lrs, losses, smoothed = lr_range_test(lambda lr: set_rates.append(lr) or 1.0, start_lr=1e-6, end_lr=3.0,
+                                          num_iter=50)
+    assert lrs == set_rates and len(lrs) == len(losses) == len(smoothed) == 50
+    assert lrs[0] == 1e-6 and lrs[-1] == 3.0
+    ratios = np.array(lrs[1:]) / np.array(lrs[:-1])
     np.testing.assert_allclose(ratios, (3.0 / 1e-6) ** (1 / 49), rtol=1e-12)
-    assert result.diverged_at is None
+    assert all(type(lr) is float for lr in set_rates)
 
 
 def test_smoothing_is_a_bias_corrected_exponential_moving_average():
     losses = iter([3.0, 1.0, 2.0, 0.5])
-    result = lr_range_test(lambda X, y: next(losses), lambda lr: None, NO_BATCHES,
-                           num_iter=4, beta=0.9)
-    assert result.losses == [3.0, 1.0, 2.0, 0.5]
+    _, raw, smoothed = lr_range_test(lambda lr: next(losses), num_iter=4, beta=0.9)
+    assert raw == [3.0, 1.0, 2.0, 0.5]
     # averages 0.3, 0.37, 0.533, 0.5297 divided by 1 - 0.9 ** (i + 1)
-    np.testing.assert_allclose(result.smoothed_losses,
-                               [0.3 / 0.1, 0.37 / 0.19, 0.533 / 0.271, 0.5297 / 0.3439], rtol=1e-12)
+    np.testing.assert_allclose(smoothed, [0.3 / 0.1, 0.37 / 0.19, 0.533 / 0.271, 0.5297 / 0.3439], rtol=1e-12)
 
 
 def test_beta_zero_leaves_the_losses_unsmoothed():
-    result = sweep(lambda lr: 1 / lr, start_lr=1.0, end_lr=2.0, num_iter=5, beta=0.0)
-    assert result.smoothed_losses == result.losses
+    _, losses, smoothed = lr_range_test(lambda lr: 1 / lr, start_lr=1.0, end_lr=2.0, num_iter=5, beta=0.0)
+    assert smoothed == losses
 
 
 @pytest.mark.parametrize("bad_loss", [1000.0, float("inf"), float("nan")])
-def test_the_sweep_stops_at_the_first_smoothed_loss_above_diverge_th_times_the_best(bad_loss):
+def test_the_sweep_stops_at_the_first_smoothed_loss_above_diverge_th_times_the_lowest(bad_loss):
     losses = [1.0] * 20 + [bad_loss] + [1.0] * 79
     calls = []
 
-    def step(X, y):
-        calls.append(None)
+    def train_step(lr):
+        calls.append(lr)
         return losses[len(calls) - 1]
-    result = lr_range_test(step, lambda lr: None, NO_BATCHES, num_iter=100)
-    assert result.diverged_at == 20
-    assert len(calls) == len(result.lrs) == len(result.losses) == len(result.smoothed_losses) == 21
-    np.testing.assert_equal(result.losses[-1], bad_loss)
+    lrs, raw, smoothed = lr_range_test(train_step, num_iter=100, beta=0.98)
+    assert len(calls) == len(lrs) == len(raw) == len(smoothed) == 21
+    np.testing.assert_equal(raw[-1], bad_loss)
 
 
 def test_a_rise_below_diverge_th_does_not_stop_the_sweep():
-    result = sweep(lambda lr: 1.0 if lr < 1e-3 else 4.0, num_iter=100, beta=0.0)
-    assert result.diverged_at is None and len(result.losses) == 100
+    lrs, _, _ = lr_range_test(lambda lr: 1.0 if lr < 1e-3 else 4.0, num_iter=100, beta=0.0)
+    assert len(lrs) == 100
 
 
-def test_the_suggestion_is_where_the_loss_falls_fastest_against_log_lr():
-    # falls fastest at lr = 1e-3 (a tanh step in log10 lr), then blows up past lr = 1
+def test_the_default_smoothing_lags_the_raw_loss_by_about_a_tenth_of_a_decade():
+    """On a loss falling steadily with log10(lr), the smoothed curve is the raw one moved
+    beta / (1 - beta) iterations to the right: 19 iterations, at 200 per decade about a tenth
+    of a decade; 300 iterations over six decades with beta = 0.98 move it a whole decade."""
     def loss_of_lr(lr):
-        return 2 - np.tanh(2 * (np.log10(lr) + 3)) + (lr if lr > 1 else 0) ** 3
-    result = sweep(loss_of_lr, start_lr=1e-7, end_lr=100.0, num_iter=200, beta=0.0)
-    assert result.diverged_at is not None  # the blow-up stopped it
-    ratio = result.lrs[1] / result.lrs[0]
-    assert 1e-3 / ratio <= result.suggested_lr <= 1e-3 * ratio
-    # the default smoothing lags behind the raw loss, but only by a little on 200 iterations
-    smoothed = sweep(loss_of_lr, start_lr=1e-7, end_lr=100.0, num_iter=200)
-    assert 1e-3 <= smoothed.suggested_lr <= 1e-2
+        return 10 - np.log10(lr)
+
+    def lag_in_decades(lrs, smoothed):  # where the raw loss had the last smoothed value
+        return np.log10(lrs[-1]) - (10 - smoothed[-1])
+    assert lag_in_decades(*lr_range_test(loss_of_lr)[::2]) == pytest.approx(0.95 / 0.05 / (1199 / 6), rel=1e-6)
+    assert lag_in_decades(*lr_range_test(loss_of_lr, num_iter=300, beta=0.98)[::2]) == pytest.approx(
+        0.98 / 0.02 / (299 / 6), rel=0.02)  # minus a trace of the start
 
 
-def test_suggest_lr_leaves_out_the_ends_and_wants_a_falling_loss():
-    lrs = np.geomspace(1e-5, 1, 30)
-    falling_at_the_start = np.r_[np.linspace(10, 2, 5), np.linspace(2, 1, 25)]
-    assert suggest_lr(lrs, falling_at_the_start, skip_start=0, skip_end=0) < lrs[4]
-    assert suggest_lr(lrs, falling_at_the_start, skip_start=10, skip_end=5) > lrs[9]
-    assert suggest_lr(lrs, np.linspace(1, 2, 30)) is None  # never falls
-    assert suggest_lr(lrs[:12], np.linspace(2, 1, 12)) is None  # nothing left between the ends
-    with_a_nan_at_the_end = np.r_[np.linspace(2, 1, 29), np.nan]
-    assert suggest_lr(lrs, with_a_nan_at_the_end, skip_start=0, skip_end=0) is not None
-
-
-def test_batches_shorter_than_num_iter_are_cycled_and_a_one_shot_iterator_too():
-    batches = [(np.array([index]), None) for index in range(3)]
-    for source in (batches, iter(batches)):
-        seen = []
-        lr_range_test(lambda X, y: seen.append(int(X[0])) or 1.0, lambda lr: None, source,
-                      num_iter=7)
-        assert seen == [0, 1, 2, 0, 1, 2, 0]
-
-
-@pytest.mark.parametrize("batches", [[], iter([])])
-def test_no_batches_at_all_is_refused(batches):
-    with pytest.raises(ValueError, match="no \\(X, y\\) pairs"):
-        lr_range_test(lambda X, y: 1.0, lambda lr: None, batches)
+def test_suggest_lr_is_the_steepest_fall_before_the_minimum():
+    lrs = np.geomspace(1e-5, 1, 60)
+    falling_then_rising = np.r_[np.linspace(10, 2, 5), np.linspace(2, 1, 35), np.linspace(1.1, 3, 20)]
+    assert suggest_lr(lrs, falling_then_rising, skip_start=0) < lrs[4]
+    assert lrs[9] < suggest_lr(lrs, falling_then_rising, skip_start=10) < lrs[40]
+    noisy_after_the_minimum = falling_then_rising.copy()
+    noisy_after_the_minimum[45:47] = [50.0, 1.5]  # a steep fall after the minimum is no suggestion
+    assert suggest_lr(lrs, noisy_after_the_minimum) == suggest_lr(lrs, falling_then_rising)
+    assert suggest_lr(lrs, np.linspace(1, 2, 60)) is None  # never falls
+    assert suggest_lr(lrs[:12], np.linspace(2, 1, 12), skip_start=12) is None  # nothing left to search
+    with_a_nan_at_the_end = np.r_[np.linspace(2, 1, 59), np.nan]
+    assert suggest_lr(lrs, with_a_nan_at_the_end, skip_start=0) is not None
 
 
 @pytest.mark.parametrize("options", [dict(start_lr=0.0), dict(start_lr=1.0, end_lr=0.1),
                                      dict(num_iter=1), dict(beta=1.0), dict(diverge_th=1.0)])
 def test_settings_that_make_no_sweep_are_refused(options):
     with pytest.raises(ValueError):
-        lr_range_test(lambda X, y: 1.0, lambda lr: None, NO_BATCHES, **options)
+        lr_range_test(lambda lr: 1.0, **options)
 
 
 # --- the numpy MLP -------------------------------------------------------------------------
@@ -202,6 +178,58 @@ def test_the_gradients_follow_the_optimizers_order_of_the_params():
     reordered = SGD([params[name] for name in reversed(params)], lr=0.1)
     # the wrong order would hand W2's gradient to b2 and fail the optimizer's shape check
     find_lr_numpy(params, mlp_loss_and_gradients, reordered, batches, num_iter=10)
+
+
+def one_weight_model():
+    """params of one weight, its SGD, and a loss_and_gradients that records the batches it sees
+    and returns the loss 1.0 (a flat curve: nothing diverges)."""
+    params = {"W1": np.zeros(1)}
+    seen = []
+
+    def loss_and_gradients(params, X, y):
+        seen.append(int(X[0]))
+        return 1.0, {"W1": np.zeros(1)}
+    return params, SGD([params["W1"]], lr=0.1), loss_and_gradients, seen
+
+
+def test_batches_shorter_than_the_sweep_are_started_again_and_a_one_shot_iterator_too():
+    batches = [(np.array([index]), None) for index in range(3)]
+    for source in (batches, iter(batches)):
+        params, optimizer, loss_and_gradients, seen = one_weight_model()
+        find_lr_numpy(params, loss_and_gradients, optimizer, source, num_iter=7)
+        assert seen == [0, 1, 2, 0, 1, 2, 0]
+
+
+@pytest.mark.parametrize("batches", [[], iter([])])
+def test_no_batches_at_all_is_refused(batches):
+    params, optimizer, loss_and_gradients, _ = one_weight_model()
+    with pytest.raises(ValueError, match="no \\(X, y\\) pairs"):
+        find_lr_numpy(params, loss_and_gradients, optimizer, batches)
+
+
+def test_the_result_holds_the_sweeps_values_and_its_readings():
+    params, optimizer, loss_and_gradients, _ = one_weight_model()
+    losses = [2.0, 2.0, 1.9, 1.0, 0.6, 0.5, 0.55, 40.0]
+
+    def students_sweep(train_step, *, num_iter, diverge_th):
+        lrs = [10.0 ** (index - 6) for index in range(num_iter)]
+        for lr in lrs:
+            train_step(lr)
+        return lrs, losses, losses  # unsmoothed: the readings come from the values given
+    result = find_lr_numpy(params, loss_and_gradients, optimizer, [(np.array([0]), None)],
+                           sweep=students_sweep, skip_start=0, num_iter=8, diverge_th=5.0)
+    assert isinstance(result, LRFinderResult)
+    assert result.lrs == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0] and result.losses == losses
+    assert result.smoothed_losses == losses
+    assert result.lr_at_minimum == 1e-1 and result.suggested_lr == 1e-3  # 1.9 -> 0.6 around 1e-3
+    assert result.diverged_at == 7  # 40 > 5 * 0.5
+    assert optimizer.lr == 0.1 and params["W1"][0] == 0.0
+
+
+def test_a_sweep_that_ran_to_the_end_did_not_diverge():
+    params, optimizer, loss_and_gradients, _ = one_weight_model()
+    result = find_lr_numpy(params, loss_and_gradients, optimizer, [(np.array([0]), None)], num_iter=20)
+    assert len(result.lrs) == 20 and result.diverged_at is None
 
 
 def test_the_suggested_rate_trains_the_numpy_mlp():

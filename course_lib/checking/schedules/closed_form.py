@@ -271,26 +271,26 @@ def likely_causes(candidates, count, student_in, expected_in, scale_in):
     return preferred or consistent
 
 
+def remembered(compute, known=None):
+    """compute(index) as a function that computes each index once; `known`: {index: value}
+    already computed (the dict fills as values are computed)."""
+    values = {} if known is None else known
+
+    def at(index):
+        if index not in values:
+            values[index] = compute(index)
+        return values[index]
+    return at
+
+
 def _causes(schedule, function, name, runs, student):
     """likely_causes among the schedule's mistakes and torch's rates shifted by a step, for
     runs[0], the run that failed; `student` holds the student's rates already computed."""
-    def student_in(index):
-        if index not in student:
-            student[index] = quiet_rates(function, name, schedule, runs[index])
-        return student[index]
-
-    def candidate(rates_of, explanation):
-        computed = {}
-
-        def rates_in(index):
-            if index not in computed:
-                computed[index] = rates_of(runs[index])
-            return computed[index]
-        return rates_in, explanation
-
-    return likely_causes([candidate(rates_of, explanation)
-                          for rates_of, explanation in _candidates(schedule)], len(runs),
-                         student_in, lambda index: runs[index].expected,
+    candidates = [(remembered(lambda index, rates_of=rates_of: rates_of(runs[index])), explanation)
+                  for rates_of, explanation in _candidates(schedule)]
+    student_in = remembered(lambda index: quiet_rates(function, name, schedule, runs[index]),
+                            student)
+    return likely_causes(candidates, len(runs), student_in, lambda index: runs[index].expected,
                          lambda index: runs[index].scale)
 
 

@@ -24,7 +24,7 @@ from ..failure import CheckFailure, DelegationFailure, fail, kind_of, number
 from ..harness import Answer, exercise
 from ..failure import mistake
 from ..failure import name_of
-from .closed_form import agree, first_difference, likely_causes, two_numbers
+from .closed_form import agree, first_difference, likely_causes, remembered, two_numbers
 from .oracle import torch_plateau_rates
 
 DEFAULTS = {"mode": "min", "factor": 0.1, "patience": 10, "threshold": 1e-4,
@@ -312,24 +312,16 @@ def _all_equal(values, value):
 def _causes(ReduceLROnPlateau, name, scenarios, student):
     """likely_causes among the variants, for scenarios[0], the scenario that failed;
     `student` holds the student's rates already computed, by index."""
-    def student_in(index):
-        if index not in student:
-            student[index] = quiet_rates(ReduceLROnPlateau, name, scenarios[index])
-        return student[index]
+    def expected(index):
+        kwargs, lr, metrics = scenarios[index]
+        return torch_plateau_rates(kwargs, lr, metrics, 0.0)
 
-    expected = {}
-
-    def expected_in(index):
-        if index not in expected:
-            kwargs, lr, metrics = scenarios[index]
-            expected[index] = torch_plateau_rates(kwargs, lr, metrics, 0.0)
-        return expected[index]
-
-    def candidate(plateau):
-        return (lambda index: variant_rates(plateau, scenarios[index])), plateau.explanation
-
-    return likely_causes([candidate(plateau) for plateau in MISTAKES], len(scenarios),
-                         student_in, expected_in, lambda index: scenarios[index][1])
+    candidates = [(lambda index, plateau=plateau: variant_rates(plateau, scenarios[index]),
+                   plateau.explanation) for plateau in MISTAKES]
+    student_in = remembered(lambda index: quiet_rates(ReduceLROnPlateau, name, scenarios[index]),
+                            student)
+    return likely_causes(candidates, len(scenarios), student_in, remembered(expected),
+                         lambda index: scenarios[index][1])
 
 
 def _fail(ReduceLROnPlateau, name, scenarios, step, student, writes_lr):

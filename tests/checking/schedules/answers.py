@@ -1,9 +1,11 @@
 """Right answers to the schedule exercises of 04, as students write them, shared by the tests
 of course_lib/checking/schedules."""
 import math
+# bound now: the tampering tests replace the builtins, and this answer's loop must still run
+from builtins import min, range
 
 from course_lib.checking.schedules import (
-    check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_one_cycle_lr,
+    check_cosine_annealing_lr, check_cyclic_lr, check_exponential_lr, check_lr_range_test, check_one_cycle_lr,
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
 
@@ -87,6 +89,23 @@ class ReduceLROnPlateau:
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
 
 
+def lr_range_test(train_step, *, start_lr=1e-5, end_lr=10.0, num_iter=1200, beta=0.95, diverge_th=5.0):
+    lrs, losses, smoothed_losses = [], [], []
+    average, lowest = 0.0, math.inf
+    for i in range(num_iter):
+        lr = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))
+        loss = train_step(lr)
+        average = beta * average + (1 - beta) * loss
+        smoothed = average / (1 - beta ** (i + 1))
+        lrs.append(lr)
+        losses.append(loss)
+        smoothed_losses.append(smoothed)
+        if not math.isfinite(smoothed) or smoothed > diverge_th * lowest:
+            break
+        lowest = min(lowest, smoothed)
+    return lrs, losses, smoothed_losses
+
+
 def run_every_check():
     check_step_lr(step_lr)
     check_exponential_lr(exponential_lr)
@@ -95,6 +114,7 @@ def run_every_check():
     check_one_cycle_lr(one_cycle_lr)
     check_cyclic_lr(cyclic_lr)
     check_reduce_lr_on_plateau(ReduceLROnPlateau)
+    check_lr_range_test(lr_range_test)
 
 
 
