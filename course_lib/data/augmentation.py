@@ -1,4 +1,5 @@
-"""Data augmentation for digits, on torch tensors: shifts, rotations, elastic distortion, mixup.
+"""Data augmentation for digits, on torch tensors: shifts, rotations, elastic distortion,
+pixel noise, and the two that mix pairs of images, mixup and CutMix.
 
 Images are float tensors of shape [N, H, W] or [N, C, H, W] (MNIST: [N, 28, 28] or
 [N, 1, 28, 28]); every function returns new images of the same shape, dtype and device,
@@ -6,8 +7,16 @@ drawing one random transformation per image from `generator`, a `torch.Generator
 the same seed gives the same images and torch's global generator is never used.
 
 Each transformation is one a handwritten digit survives: a digit written a little
-off-centre, tilted or wobbly is still that digit. A horizontal flip is not (a flipped 2,
-3, 4, 5, 7 or 9 is no digit at all, and a rotation of 180 degrees turns 6 into 9).
+off-centre, tilted, wobbly or on a noisy scan is still that digit. A horizontal flip is not
+(a flipped 2, 3, 4, 5, 7 or 9 is no digit at all, and a rotation of 180 degrees turns 6
+into 9). Mixup and CutMix change the labels too: each image is blended with (mixup) or
+gets a rectangle pasted from (CutMix) a partner image, and the target becomes the two
+one-hot labels mixed in the same proportion.
+
+`gaussian_noise` and `cutmix` follow torchvision.transforms.v2's GaussianNoise and CutMix
+(argument names, defaults, the box and the label weight), except that a partner is given by a
+random permutation of the batch, as in `mixup`, where torchvision pairs each image with its
+neighbour in the (shuffled) batch.
 """
 import math
 import numbers
@@ -156,6 +165,45 @@ def elastic_distortion(images, alpha, sigma, *, generator):
     return undo(_sample(batch, grid.to(images.device)))
 
 
+def gaussian_noise(images, sigma=0.1, *, mean=0.0, clip=True, generator):
+    """images plus independent Gaussian noise on every pixel, `mean + sigma * N(0, 1)`, clamped
+    to [0, 1] with `clip` (for images scaled to [0, 1]), as
+    torchvision.transforms.v2.GaussianNoise(mean, sigma, clip). sigma = 0 and mean = 0 return
+    the images (clamped)."""
+    _check_images(images)
+    _check_generator(generator)
+    _check_non_negative("sigma", sigma)
+    noise = torch.randn(images.shape, generator=generator, device=generator.device, dtype=images.dtype)
+    noisy = images + (mean + sigma * noise).to(images.device)
+    return noisy.clamp(0, 1) if clip else noisy
+
+
+def _check_batch(inputs, targets, num_classes):
+    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.ndim < 1:
+        raise TypeError("inputs must be a floating-point torch tensor with the batch along dim 0")
+    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.shape != inputs.shape[:1]:
+        raise ValueError(f"targets must be {inputs.shape[0]} class indices (an integer tensor), one per input")
+    if targets.numel() and (targets.min() < 0 or targets.max() >= num_classes):
+        raise ValueError(f"targets must be class indices from 0 to {num_classes - 1}, got values from "
+                         f"{int(targets.min())} to {int(targets.max())}")
+
+
+def _partners_and_lam(count, alpha, generator):
+    """A random permutation of the batch (the partner of sample i is sample permutation[i])
+    and lam ~ Beta(alpha, alpha) (alpha = 0: lam = 1), both drawn from `generator`."""
+    permutation = torch.randperm(count, generator=generator, device=generator.device)
+    # torch's Beta sampler takes no generator: seed numpy's from this generator instead
+    seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
+    lam = 1.0 if alpha == 0 else float(np.random.default_rng(seed).beta(alpha, alpha))
+    return permutation, lam
+
+
+def _mixed_targets(targets, permutation, lam, num_classes, dtype):
+    """lam * one_hot(targets) + (1 - lam) * one_hot(targets[permutation]), [N, num_classes]."""
+    one_hot = F.one_hot(targets.long(), num_classes).to(dtype)
+    return lam * one_hot + (1 - lam) * one_hot[permutation.to(targets.device)]
+
+
 def mixup(inputs, targets, alpha, *, generator, num_classes):
     """(mixed_inputs, soft_targets) of mixup (Zhang et al. 2018): the batch blended with a
     shuffled copy of itself, lam * inputs + (1 - lam) * inputs[perm], and the one-hot
@@ -165,23 +213,56 @@ def mixup(inputs, targets, alpha, *, generator, num_classes):
     The loss is `F.cross_entropy(logits, soft_targets)`, which takes class probabilities as
     targets and equals lam * CE(logits, targets) + (1 - lam) * CE(logits, targets[perm]).
     """
-    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.ndim < 1:
-        raise TypeError("inputs must be a floating-point torch tensor with the batch along dim 0")
+    _check_batch(inputs, targets, num_classes)
     _check_generator(generator)
     _check_non_negative("alpha", alpha)
-    if not isinstance(targets, torch.Tensor) or targets.is_floating_point() or targets.shape != inputs.shape[:1]:
-        raise ValueError(f"targets must be {inputs.shape[0]} class indices (an integer tensor), one per input")
-    if targets.numel() and (targets.min() < 0 or targets.max() >= num_classes):
-        raise ValueError(f"targets must be class indices from 0 to {num_classes - 1}, got values from "
-                         f"{int(targets.min())} to {int(targets.max())}")
-    permutation = torch.randperm(inputs.shape[0], generator=generator, device=generator.device).to(inputs.device)
-    # torch's Beta sampler takes no generator: seed numpy's from this generator instead
-    seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
-    lam = 1.0 if alpha == 0 else float(np.random.default_rng(seed).beta(alpha, alpha))
-    one_hot = F.one_hot(targets.long(), num_classes).to(inputs.dtype)
-    mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation]
-    soft_targets = lam * one_hot + (1 - lam) * one_hot[permutation]
-    return mixed_inputs, soft_targets
+    permutation, lam = _partners_and_lam(inputs.shape[0], alpha, generator)
+    mixed_inputs = lam * inputs + (1 - lam) * inputs[permutation.to(inputs.device)]
+    return mixed_inputs, _mixed_targets(targets, permutation, lam, num_classes, inputs.dtype)
+
+
+def cutmix_box(height, width, lam, center):
+    """The rectangle CutMix pastes into an image of `height` x `width` pixels, as
+    torchvision.transforms.v2.CutMix draws it: centred on the pixel `center` = (row, column),
+    with half-sides int(sqrt(1 - lam) / 2 * height) and int(sqrt(1 - lam) / 2 * width), cut off
+    at the image's edges. Returns (top, left, bottom, right): rows top:bottom and columns
+    left:right come from the partner. Uncut, the box covers about a fraction 1 - lam of the
+    image; cut at an edge, less."""
+    if not 0 <= lam <= 1:
+        raise ValueError(f"lam must be between 0 and 1, got {lam!r}")
+    row, column = (int(index) for index in center)
+    if not (0 <= row < height and 0 <= column < width):
+        raise ValueError(f"center must be a pixel (row, column) of the {height} x {width} image, got {center!r}")
+    half = 0.5 * math.sqrt(1.0 - lam)
+    half_height, half_width = int(half * height), int(half * width)
+    return (max(row - half_height, 0), max(column - half_width, 0),
+            min(row + half_height, height), min(column + half_width, width))
+
+
+def cutmix(inputs, targets, alpha=1.0, *, generator, num_classes):
+    """(mixed_inputs, soft_targets) of CutMix (Yun et al. 2019): every image of the batch gets
+    the same rectangle pasted in from its partner, inputs[perm], and the one-hot targets are
+    blended in proportion to the areas: weight lam' = 1 - (area of the box) / (H * W) for the
+    image's own label, 1 - lam' for its partner's.
+
+    As torchvision.transforms.v2.CutMix(alpha=1.0): lam ~ Beta(alpha, alpha) (alpha = 0: lam =
+    1, no box), a centre drawn uniformly over the pixels, and `cutmix_box(H, W, lam, centre)`;
+    lam' is lam corrected for a box cut off at an edge. inputs are images [N, H, W] or [N, C,
+    H, W]. The loss is `F.cross_entropy(logits, soft_targets)`, as for mixup.
+    """
+    _check_images(inputs)
+    _check_batch(inputs, targets, num_classes)
+    _check_generator(generator)
+    _check_non_negative("alpha", alpha)
+    permutation, lam = _partners_and_lam(inputs.shape[0], alpha, generator)
+    height, width = inputs.shape[-2:]
+    center = (int(torch.randint(height, (), generator=generator, device=generator.device)),
+              int(torch.randint(width, (), generator=generator, device=generator.device)))
+    top, left, bottom, right = cutmix_box(height, width, lam, center)
+    mixed_inputs = inputs.clone()
+    mixed_inputs[..., top:bottom, left:right] = inputs[permutation.to(inputs.device)][..., top:bottom, left:right]
+    box_lam = 1.0 - (bottom - top) * (right - left) / (height * width)
+    return mixed_inputs, _mixed_targets(targets, permutation, box_lam, num_classes, inputs.dtype)
 
 
 class AugmentingCollate:
@@ -193,39 +274,52 @@ class AugmentingCollate:
 
     The pairs (flat or [H, W] image, class index) are stacked, viewed as `image_shape`,
     randomly shifted (`max_shift` pixels), rotated (`max_degrees`), elastically distorted
-    (`elastic_alpha`, `elastic_sigma`: no distortion at alpha 0), in that order, and given
-    back in their original shape. With `mixup_alpha` > 0 the batch is then mixed up, and
-    the targets become [N, num_classes] soft targets (F.cross_entropy takes them as they
-    are). All draws come from the collate's own torch.Generator seeded with `seed`; its
-    state is in `state_dict()`.
+    (`elastic_alpha`, `elastic_sigma`: no distortion at alpha 0), given Gaussian pixel noise
+    (`noise_sigma`, clipped to [0, 1]), in that order, and given back in their original
+    shape. With `cutmix_alpha` > 0 or `mixup_alpha` > 0 (one of the two) the batch is then
+    mixed, and the targets become [N, num_classes] soft targets (F.cross_entropy takes them
+    as they are). All draws come from the collate's own torch.Generator seeded with `seed`;
+    its state is in `state_dict()`.
     """
 
     def __init__(self, *, max_shift=0, max_degrees=0.0, elastic_alpha=0.0, elastic_sigma=4.0,
-                 mixup_alpha=0.0, num_classes=None, image_shape=(28, 28), seed=0):
+                 noise_sigma=0.0, mixup_alpha=0.0, cutmix_alpha=0.0, num_classes=None, image_shape=(28, 28),
+                 seed=0):
         _check_non_negative("elastic_sigma", elastic_sigma)
+        _check_non_negative("noise_sigma", noise_sigma)
         _check_non_negative("mixup_alpha", mixup_alpha)
-        if mixup_alpha and num_classes is None:
-            raise ValueError("mixup needs num_classes, the length of its soft targets")
+        _check_non_negative("cutmix_alpha", cutmix_alpha)
+        if mixup_alpha and cutmix_alpha:
+            raise ValueError("mix a batch by mixup or by CutMix, not both: give mixup_alpha or cutmix_alpha")
+        if (mixup_alpha or cutmix_alpha) and num_classes is None:
+            raise ValueError("mixup and CutMix need num_classes, the length of their soft targets")
         self.max_shift, self.max_degrees = max_shift, max_degrees
         self.elastic_alpha, self.elastic_sigma = elastic_alpha, elastic_sigma
-        self.mixup_alpha, self.num_classes = mixup_alpha, num_classes
+        self.noise_sigma = noise_sigma
+        self.mixup_alpha, self.cutmix_alpha, self.num_classes = mixup_alpha, cutmix_alpha, num_classes
         self.image_shape = tuple(image_shape)
         self.generator = torch.Generator().manual_seed(seed)
 
     def augment(self, images):
-        """[N, H, W] images with this collate's shift, rotation and distortion applied."""
+        """[N, H, W] images with this collate's shift, rotation, distortion and noise applied."""
         if self.max_shift:
             images = random_shift(images, self.max_shift, generator=self.generator)
         if self.max_degrees:
             images = random_rotation(images, self.max_degrees, generator=self.generator)
         if self.elastic_alpha:
             images = elastic_distortion(images, self.elastic_alpha, self.elastic_sigma, generator=self.generator)
+        if self.noise_sigma:
+            images = gaussian_noise(images, self.noise_sigma, generator=self.generator)
         return images
 
     def __call__(self, pairs):
         inputs = torch.stack([image for image, _ in pairs])
         targets = torch.stack([torch.as_tensor(target) for _, target in pairs])
-        inputs = self.augment(inputs.reshape(-1, *self.image_shape)).reshape(inputs.shape)
+        images = self.augment(inputs.reshape(-1, *self.image_shape))
+        if self.cutmix_alpha:
+            images, targets = cutmix(images, targets, self.cutmix_alpha, generator=self.generator,
+                                     num_classes=self.num_classes)
+        inputs = images.reshape(inputs.shape)
         if self.mixup_alpha:
             inputs, targets = mixup(inputs, targets, self.mixup_alpha, generator=self.generator,
                                     num_classes=self.num_classes)

@@ -4,7 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.data.augmentation import (
-    AugmentingCollate, elastic_distortion, mixup, random_rotation, random_shift, rotate, shift,
+    AugmentingCollate, cutmix, cutmix_box, elastic_distortion, gaussian_noise, mixup, random_rotation,
+    random_shift, rotate, shift,
 )
 from tests.strategies import SEEDS, assert_global_random_state_untouched
 
@@ -27,8 +28,11 @@ AUGMENTATIONS = {
     "shift": lambda images, generator: random_shift(images, 3, generator=generator),
     "rotation": lambda images, generator: random_rotation(images, 15, generator=generator),
     "elastic": lambda images, generator: elastic_distortion(images, 34, 4, generator=generator),
+    "noise": lambda images, generator: gaussian_noise(images, 0.3, generator=generator),
     "mixup": lambda images, generator: mixup(images, torch.arange(len(images)) % 3, 0.4,
                                              generator=generator, num_classes=3)[0],
+    "cutmix": lambda images, generator: cutmix(images, torch.arange(len(images)) % 3,
+                                               generator=generator, num_classes=3)[0],
 }
 
 
@@ -56,6 +60,10 @@ def test_zero_strength_returns_the_images():
     torch.testing.assert_close(elastic_distortion(images, 0, 4, generator=seeded()), images, rtol=0, atol=1e-12)
     mixed, soft = mixup(images, torch.tensor([0, 1, 2, 1]), 0, generator=seeded(), num_classes=3)
     torch.testing.assert_close(mixed, images, rtol=0, atol=0)
+    torch.testing.assert_close(soft, F.one_hot(torch.tensor([0, 1, 2, 1]), 3).double(), rtol=0, atol=0)
+    torch.testing.assert_close(gaussian_noise(images, 0, generator=seeded()), images, rtol=0, atol=0)
+    cut, soft = cutmix(images, torch.tensor([0, 1, 2, 1]), 0, generator=seeded(), num_classes=3)
+    torch.testing.assert_close(cut, images, rtol=0, atol=0)
     torch.testing.assert_close(soft, F.one_hot(torch.tensor([0, 1, 2, 1]), 3).double(), rtol=0, atol=0)
 
 
@@ -162,6 +170,82 @@ def test_mixups_soft_target_cross_entropy_is_the_mixed_loss():
     torch.testing.assert_close(F.cross_entropy(logits, soft), expected)
 
 
+def test_gaussian_noise_adds_mean_plus_sigma_times_standard_normal_noise_and_clips_as_torchvision():
+    images = digits(0, (4, 1, 28, 28))
+    # torchvision.transforms.v2.functional.gaussian_noise: image + (mean + randn * sigma), clamped
+    noise = torch.randn(images.shape, generator=seeded(1), dtype=images.dtype)
+    torch.testing.assert_close(gaussian_noise(images, 0.3, generator=seeded(1)),
+                               (images + 0.3 * noise).clamp(0, 1), rtol=0, atol=1e-15)
+    torch.testing.assert_close(gaussian_noise(images, 0.3, mean=0.1, clip=False, generator=seeded(1)),
+                               images + 0.1 + 0.3 * noise, rtol=0, atol=1e-15)
+    grey = torch.full((100, 28, 28), 0.5, dtype=torch.float64)
+    noisy = gaussian_noise(grey, 0.1, generator=seeded(2))  # 5 sigma from either bound: nothing clipped
+    assert abs(float(noisy.mean()) - 0.5) < 1e-3 and abs(float(noisy.std()) - 0.1) < 1e-3
+
+
+@pytest.mark.parametrize("height, width, lam, center, box", [
+    (28, 28, 0.75, (14, 14), (7, 7, 21, 21)),      # half-sides int(0.25 * 28) = 7: a quarter of the image
+    (28, 28, 0.75, (0, 27), (0, 20, 7, 28)),       # cut off at the top and right edges
+    (28, 28, 1.0, (5, 9), (5, 9, 5, 9)),           # lam = 1: an empty box
+    (28, 28, 0.0, (14, 14), (0, 0, 28, 28)),       # lam = 0: the whole image
+    (9, 12, 0.5, (4, 6), (1, 2, 7, 10)),           # half-sides int(0.354 * 9) = 3, int(0.354 * 12) = 4
+])
+def test_cutmix_box_is_torchvisions(height, width, lam, center, box):
+    assert cutmix_box(height, width, lam, center) == box
+
+
+def changed_box(before, after):
+    """(top, left, bottom, right) of the pixels where any image of the batch changed, or None."""
+    rows, columns = torch.nonzero((before != after).flatten(0, -3).any(0), as_tuple=True)
+    if not len(rows):
+        return None
+    return int(rows.min()), int(columns.min()), int(rows.max()) + 1, int(columns.max()) + 1
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", [(8, 28, 28), (8, 3, 10, 14)])
+def test_cutmix_pastes_one_box_from_a_partner_and_weighs_the_labels_by_area(seed, shape):
+    generator = seeded(seed)
+    inputs = torch.rand(shape, generator=generator, dtype=torch.float64)  # every pixel tells its image
+    targets = torch.randint(0, 5, (8,), generator=generator)
+    mixed, soft = cutmix(inputs, targets, 1.0, generator=generator, num_classes=5)
+    height, width = shape[-2:]
+    box = changed_box(inputs, mixed)
+    one_hot = F.one_hot(targets, 5).double()
+    if box is None:  # lam close to 1: nothing pasted, every image keeps its own label
+        torch.testing.assert_close(soft, one_hot, rtol=0, atol=0)
+        return
+    top, left, bottom, right = box
+    inside = torch.zeros(height, width, dtype=torch.bool)
+    inside[top:bottom, left:right] = True
+    lam = 1 - (bottom - top) * (right - left) / (height * width)
+    partners = []
+    for row in range(8):
+        torch.testing.assert_close(mixed[row][..., ~inside], inputs[row][..., ~inside], rtol=0, atol=0)
+        sources = [other for other in range(8)
+                   if torch.equal(mixed[row][..., inside], inputs[other][..., inside])]
+        assert len(sources) == 1, f"image {row}: the box comes from no single image of the batch"
+        partners.append(sources[0])
+        torch.testing.assert_close(soft[row], lam * one_hot[row] + (1 - lam) * one_hot[sources[0]])
+    assert sorted(partners) == list(range(8))  # a permutation of the batch
+
+
+def test_cutmix_draws_lam_and_the_centre_uniformly_for_alpha_1():
+    """alpha = 1: lam ~ Beta(1, 1) is uniform on [0, 1] and the centre uniform over the pixels,
+    so the area pasted averages what cutmix_box gives over a grid of lams and every centre."""
+    height, width = 12, 10
+    expected_area = np.mean([(bottom - top) * (right - left) / (height * width)
+                             for lam in np.linspace(0, 1, 401)[1:-1]
+                             for top, left, bottom, right in (cutmix_box(height, width, lam, (row, column))
+                                                              for row in range(height) for column in range(width))])
+    generator = seeded(0)
+    images, targets = torch.zeros(2, height, width, dtype=torch.float64), torch.tensor([0, 1])
+    # the second image's label weighs on the first only when they swap, half the time
+    partner_weights = [float(cutmix(images, targets, generator=generator, num_classes=2)[1][0, 1])
+                       for _ in range(4_000)]
+    assert np.mean(partner_weights) == pytest.approx(expected_area / 2, abs=0.01)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: random_shift(np.zeros((2, 28, 28)), 2, generator=seeded()), TypeError, "torch tensor"),
     (lambda: random_shift(torch.zeros(28, 28), 2, generator=seeded()), ValueError, r"\[N, H, W\]"),
@@ -182,6 +266,15 @@ def test_mixups_soft_target_cross_entropy_is_the_mixed_loss():
      ValueError, "class indices"),
     (lambda: mixup(torch.zeros(2, 3), torch.tensor([0, 1, 1]), 0.2, generator=seeded(), num_classes=3),
      ValueError, "2 class indices"),
+    (lambda: gaussian_noise(torch.zeros(2, 28, 28), -0.1, generator=seeded()), ValueError, "sigma"),
+    (lambda: cutmix(torch.zeros(2, 784), torch.tensor([0, 1]), generator=seeded(), num_classes=2), ValueError,
+     r"\[N, H, W\]"),
+    (lambda: cutmix(torch.zeros(2, 28, 28), torch.tensor([0, 2]), generator=seeded(), num_classes=2), ValueError,
+     "from 0 to 1"),
+    (lambda: cutmix_box(28, 28, 1.5, (3, 3)), ValueError, "lam"),
+    (lambda: cutmix_box(28, 28, 0.5, (3, 28)), ValueError, "center"),
+    (lambda: AugmentingCollate(mixup_alpha=0.2, cutmix_alpha=1.0, num_classes=3), ValueError, "not both"),
+    (lambda: AugmentingCollate(cutmix_alpha=1.0), ValueError, "num_classes"),
 ])
 def test_bad_arguments_are_explained(call, error, message):
     with pytest.raises(error, match=message):
@@ -216,3 +309,14 @@ def test_augmenting_collate_mixes_up_into_soft_targets_and_restores_its_generato
     assert torch.equal(inputs, again)
     with pytest.raises(ValueError, match="num_classes"):
         AugmentingCollate(mixup_alpha=0.2)
+
+
+def test_augmenting_collate_adds_noise_then_cuts_and_mixes_the_images_in_their_shape():
+    X, y = torch.rand(6, 784), torch.arange(6)
+    collate = AugmentingCollate(max_shift=1, noise_sigma=0.2, cutmix_alpha=1.0, num_classes=10, seed=3)
+    inputs, soft_targets = collate(list(zip(X, y)))
+    generator = torch.Generator().manual_seed(3)
+    images = gaussian_noise(random_shift(X.reshape(-1, 28, 28), 1, generator=generator), 0.2, generator=generator)
+    expected, expected_targets = cutmix(images, y, 1.0, generator=generator, num_classes=10)
+    assert inputs.shape == X.shape and soft_targets.shape == (6, 10)
+    assert torch.equal(inputs, expected.reshape(6, 784)) and torch.equal(soft_targets, expected_targets)
