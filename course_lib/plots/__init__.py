@@ -14,7 +14,7 @@ from .optimizers import (
     plot_values_along_trajectories,
 )
 from .regularization import (
-    plot_augmentations, plot_gradient_norms, plot_overfitting, plot_regularization_comparison,
+    plot_augmentations, plot_gradient_norms, plot_overfitting, plot_seed_comparison, plot_validation_curves,
     plot_weight_histograms,
 )
 from .schedules import plot_lr_finder, plot_lr_schedules, plot_schedule_comparison, plot_schedule_grid
@@ -43,11 +43,12 @@ __all__ = [
     "plot_lr_sensitivity",
     "plot_optimizer_comparison",
     "plot_overfitting",
-    "plot_regularization_comparison",
     "plot_schedule_comparison",
     "plot_schedule_grid",
+    "plot_seed_comparison",
     "plot_training_curves",
     "plot_trajectories",
+    "plot_validation_curves",
     "plot_values_along_trajectories",
     "plot_weight_histograms",
     "plot_weight_image",

@@ -1,6 +1,7 @@
 """Assignment 05: overfitting and what regularisation does about it — the gap between
-training and validation, weights pulled towards zero, runs compared, gradient norms under
-clipping, and what augmentation does to a digit.
+training and validation, weights pulled towards zero, validation during training, runs
+repeated over seeds and compared, gradient norms under clipping, and what augmentation does
+to a digit.
 
 The runs are `training.History` objects as `fit` returns them.
 """
@@ -88,53 +89,84 @@ def plot_weight_histograms(weights_by_label, *, bins=100, ax=None):
     return ax
 
 
-def _run_colors(labels, baseline):
-    """One colour per run, the same in every panel; the baseline in black."""
-    others = iter(plt.get_cmap("tab10").colors)
-    return {label: BASELINE_COLOR if label == baseline else next(others) for label in labels}
+def _mean_and_spread(values):
+    """Mean and sample standard deviation (ddof = 1; 0 for a single value) of a sequence."""
+    values = np.asarray(values, dtype=float)
+    return values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0
 
 
-def plot_regularization_comparison(histories, *, test_accuracy=None, baseline="baseline"):
-    """Several runs ({label: History}) in three panels: the validation loss per epoch, the
-    gap between training and validation accuracy per epoch (percentage points), and bars
-    of the test accuracy (`test_accuracy`: {label: accuracy}) or, without it, of the
-    validation accuracy at each run's best validation-loss epoch, sorted, the value written
-    on each bar. The run called `baseline` is drawn in black. Returns the Figure."""
-    labels = list(histories)
-    if test_accuracy is not None and set(labels) - set(test_accuracy):
-        raise ValueError(f"test_accuracy has no value for {sorted(set(labels) - set(test_accuracy))}")
-    colors = _run_colors(labels, baseline)
-    fig, (loss_ax, gap_ax, bar_ax) = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
-    for label, history in histories.items():
-        width = 2.5 if label == baseline else 1.5
-        epochs = _epochs(history)
-        loss_ax.plot(epochs, history["val_loss"], "o-", ms=3, lw=width, color=colors[label], label=label)
-        gap = _percent(history["accuracy"]) - _percent(history["val_accuracy"])
-        gap_ax.plot(epochs, gap, "o-", ms=3, lw=width, color=colors[label], label=label)
-    loss_ax.set_ylabel("validation loss")
-    gap_ax.axhline(0, color="gray", lw=1)
-    gap_ax.set_ylabel("training − validation accuracy (pp)")
-    for ax in (loss_ax, gap_ax):
-        ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(True, alpha=0.3)
-    loss_ax.legend(loc="best", fontsize=8)
+def _seed_dots(ax, ranked, per_seed, *, baseline, chosen):
+    """One row per run: each seed's value a small dot, the mean ± sd a large one with an
+    error bar; the baseline's mean ± sd a grey band across all rows."""
+    if baseline in per_seed:
+        mean, spread = _mean_and_spread(per_seed[baseline])
+        ax.axvspan(mean - spread, mean + spread, color="0.85", zorder=0,
+                   label=f"{baseline}: mean ± sd")
+        ax.axvline(mean, color="0.5", lw=1, zorder=0)
+    for row, label in enumerate(ranked):
+        values = np.asarray(per_seed[label], dtype=float)
+        mean, spread = _mean_and_spread(values)
+        color = BASELINE_COLOR if label == baseline else ("crimson" if label == chosen else "tab:blue")
+        ax.plot(values, np.full(len(values), row), "o", ms=3.5, color=color, alpha=0.45, mfc="none")
+        ax.errorbar(mean, row, xerr=spread, fmt="o", ms=6, capsize=3, color=color)
+    ax.set_yticks(range(len(ranked)), ranked)
+    ax.set_ylim(-0.6, len(ranked) - 0.4)
+    ax.grid(True, axis="x", alpha=0.3)
 
-    if test_accuracy is not None:
-        scores, what = {label: test_accuracy[label] for label in labels}, "test accuracy (%)"
-    else:
-        scores = {label: run_summary(history)["best_val_accuracy"] for label, history in histories.items()}
-        what = "validation accuracy at the best epoch (%)"
-    ranked = sorted(labels, key=lambda label: scores[label])  # barh draws bottom-up: the best on top
-    values = _percent([scores[label] for label in ranked])
-    bars = bar_ax.barh(ranked, values, color=[colors[label] for label in ranked])
-    bar_ax.bar_label(bars, [f"{value:.2f} %" for value in values], padding=3, fontsize=8)
-    # accuracies of regularised runs differ by tenths of a percent: zoom to them
-    spread = max(values.max() - values.min(), 0.5)
-    bar_ax.set_xlim(max(0.0, values.min() - spread), min(100.0, values.max() + spread))
-    bar_ax.set_xlabel(what)
-    bar_ax.grid(True, axis="x", alpha=0.3)
+
+def plot_seed_comparison(val_accuracy, gap, *, baseline="baseline", chosen=None):
+    """Runs repeated over several seeds, as dot plots: left the validation accuracy, right the
+    gap between training and validation accuracy (both given as fractions, {label: [one value
+    per seed]}). Each seed is a small open dot, the mean ± one standard deviation over the
+    seeds a filled dot with an error bar; rows are sorted by mean validation accuracy, the
+    best on top. The baseline is black and its mean ± sd a grey band across the rows, so a
+    run outside the band differs by more than the baseline's seed-to-seed spread; `chosen`
+    is drawn in red. The accuracy axis is zoomed to the runs and says so in its label, with
+    its range; the gap axis starts at 0. Returns the Figure."""
+    labels = list(val_accuracy)
+    if set(gap) != set(labels):
+        raise ValueError(f"val_accuracy and gap must have the same runs, got {sorted(labels)} and {sorted(gap)}")
+    seeds = {len(values) for values in val_accuracy.values()}
+    accuracy = {label: _percent(values) for label, values in val_accuracy.items()}
+    gaps = {label: _percent(values) for label, values in gap.items()}
+    ranked = sorted(labels, key=lambda label: accuracy[label].mean())  # drawn bottom-up: the best on top
+    fig, (accuracy_ax, gap_ax) = plt.subplots(1, 2, figsize=(13, 0.42 * len(labels) + 1.6), layout="constrained",
+                                              sharey=True)
+    _seed_dots(accuracy_ax, ranked, accuracy, baseline=baseline, chosen=chosen)
+    _seed_dots(gap_ax, ranked, gaps, baseline=baseline, chosen=chosen)
+    everything = np.concatenate(list(accuracy.values()))
+    margin = max(0.1 * (everything.max() - everything.min()), 0.2)
+    low, high = everything.min() - margin, min(100.0, everything.max() + margin)
+    accuracy_ax.set_xlim(low, high)
+    accuracy_ax.set_xlabel(f"validation accuracy (%) — axis from {low:.1f} to {high:.1f}, not from 0")
+    gap_ax.set_xlim(min(0.0, np.concatenate(list(gaps.values())).min() - 0.5),
+                    np.concatenate(list(gaps.values())).max() + 0.5)
+    gap_ax.axvline(0, color="gray", lw=1)
+    gap_ax.set_xlabel("training − validation accuracy (percentage points)")
+    accuracy_ax.legend(loc="lower right", fontsize=8)
+    seed_words = "/".join(str(count) for count in sorted(seeds))
+    fig.suptitle(f"each run over {seed_words} seeds: open dots one seed each, filled dot and bar mean ± sd",
+                 fontsize=10)
     return fig
+
+
+def plot_validation_curves(histories, *, key="val_accuracy", ax=None):
+    """Each run's validation `key` ({label: History}) at every validation it made — every
+    N optimizer steps with fit(..., validate_every=N), and at each epoch's end — against
+    the optimizer step. An accuracy is drawn in percent, on an axis from 0 to 100."""
+    ax = _axes(ax, (8, 4.2))
+    is_accuracy = "accuracy" in key
+    for label, history in histories.items():
+        values = history.validation_series(key)
+        ax.plot(history.validation_series("step"), _percent(values) if is_accuracy else values,
+                "o-", ms=3, lw=1.4, label=label)
+    if is_accuracy:
+        ax.set_ylim(0, 100)
+    ax.set_xlabel("iteration (optimizer step)")
+    ax.set_ylabel(key.replace("val_", "validation ") + (" (%)" if is_accuracy else ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    return ax
 
 
 def plot_gradient_norms(histories, *, max_norm=None, ax=None):

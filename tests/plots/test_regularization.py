@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib.plots.regularization import (
-    plot_augmentations, plot_gradient_norms, plot_overfitting, plot_regularization_comparison,
+    plot_augmentations, plot_gradient_norms, plot_overfitting, plot_seed_comparison, plot_validation_curves,
     plot_weight_histograms,
 )
 from course_lib.training.history import History
@@ -66,45 +66,58 @@ def test_weight_histograms_share_bins_and_count_the_weights_near_zero():
     assert (first.min(), first.max()) == (second.min(), second.max()) == (-1, 1)
 
 
-def comparison_runs():
-    return {
-        "baseline": OVERFITTING,
-        "dropout": history_of([0.8, 0.88, 0.92], [0.83, 0.89, 0.91], [0.5, 0.35, 0.3]),
-        "L2": history_of([0.8, 0.9], [0.81, 0.87], [0.5, 0.42]),
-    }
+SEED_ACCURACY = {"baseline": [0.90, 0.91, 0.92], "dropout": [0.905, 0.915, 0.925], "augmentation": [0.94, 0.95, 0.96]}
+SEED_GAP = {"baseline": [0.08, 0.09, 0.10], "dropout": [0.06, 0.07, 0.08], "augmentation": [0.02, 0.03, 0.01]}
 
 
-def test_regularization_comparison_ranks_the_runs_and_highlights_the_baseline():
-    fig = plot_regularization_comparison(comparison_runs())
+def test_seed_comparison_draws_every_seed_and_the_mean_with_its_spread_best_on_top():
+    fig = plot_seed_comparison(SEED_ACCURACY, SEED_GAP, chosen="augmentation")
 
-    loss_ax, gap_ax, bar_ax = fig.axes
-    assert line_labels(loss_ax) == line_labels(gap_ax) == ["baseline", "dropout", "L2"]
-    np.testing.assert_allclose(gap_ax.get_lines()[0].get_ydata(), [-2, 2, 8, 10.5])
-    # best validation-loss epochs: baseline 3 (89 %), dropout 3 (91 %), L2 2 (87 %)
-    assert [tick.get_text() for tick in bar_ax.get_yticklabels()] == ["L2", "baseline", "dropout"]
-    assert [bar.get_width() for bar in bar_ax.patches] == pytest.approx([87, 89, 91])
-    assert [text.get_text() for text in bar_ax.texts] == ["87.00 %", "89.00 %", "91.00 %"]
-    assert mcolors.to_hex(bar_ax.patches[1].get_facecolor()) == "#000000"
-    assert loss_ax.get_lines()[0].get_color() == "black"
-    assert bar_ax.get_xlabel() == "validation accuracy at the best epoch (%)"
-    assert bar_ax.get_xlim()[0] > 0  # zoomed to where the runs differ
+    accuracy_ax, gap_ax = fig.axes
+    assert [tick.get_text() for tick in accuracy_ax.get_yticklabels()] == ["baseline", "dropout", "augmentation"]
+    seeds = [line for line in accuracy_ax.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 3]
+    np.testing.assert_allclose(seeds[2].get_xdata(), [94, 95, 96])
+    np.testing.assert_allclose(seeds[2].get_ydata(), [2, 2, 2])
+    # the error bars: mean ± sample standard deviation (ddof = 1), here 1 point
+    means = [(line.get_xdata()[0], line.get_ydata()[0]) for line in accuracy_ax.get_lines()
+             if len(line.get_xdata()) == 1 and line.get_marker() == "o"]
+    assert means == pytest.approx([(91, 0), (91.5, 1), (95, 2)])
+    bars = [collection.get_segments()[0] for collection in accuracy_ax.collections
+            if collection.get_segments() and len(collection.get_segments()) == 1]
+    assert [tuple(segment[:, 0]) for segment in bars] == pytest.approx([(90, 92), (90.5, 92.5), (94, 96)])
+    assert mcolors.to_hex(seeds[2].get_color()) == mcolors.to_hex("crimson")
+    assert mcolors.to_hex(seeds[0].get_color()) == "#000000"
+    # the baseline's mean ± sd as a band
+    (band,) = accuracy_ax.patches
+    assert (band.get_x(), band.get_x() + band.get_width()) == pytest.approx((90, 92))
+    low, high = accuracy_ax.get_xlim()
+    assert accuracy_ax.get_xlabel() == f"validation accuracy (%) — axis from {low:.1f} to {high:.1f}, not from 0"
+    assert low <= 90 and high >= 96
+    assert gap_ax.get_xlim()[0] == 0
+    assert "3 seeds" in fig.get_suptitle()
 
 
-def test_regularization_comparison_prefers_the_test_accuracy():
-    test_accuracy = {"baseline": 0.9, "dropout": 0.95, "L2": 0.925}
-
-    fig = plot_regularization_comparison(comparison_runs(), test_accuracy=test_accuracy, baseline="L2")
-
-    bar_ax = fig.axes[2]
-    assert [tick.get_text() for tick in bar_ax.get_yticklabels()] == ["baseline", "L2", "dropout"]
-    assert [text.get_text() for text in bar_ax.texts] == ["90.00 %", "92.50 %", "95.00 %"]
-    assert mcolors.to_hex(bar_ax.patches[1].get_facecolor()) == "#000000"
-    assert bar_ax.get_xlabel() == "test accuracy (%)"
+def test_seed_comparison_takes_a_single_seed_and_wants_the_same_runs_twice():
+    fig = plot_seed_comparison({"baseline": [0.9], "dropout": [0.92]}, {"baseline": [0.1], "dropout": [0.05]})
+    assert "1 seeds" in fig.get_suptitle()
+    with pytest.raises(ValueError, match="same runs"):
+        plot_seed_comparison(SEED_ACCURACY, {"baseline": [0.1]})
 
 
-def test_regularization_comparison_wants_a_test_accuracy_for_every_run():
-    with pytest.raises(ValueError, match=r"\['dropout'\]"):
-        plot_regularization_comparison(comparison_runs(), test_accuracy={"baseline": 0.9, "L2": 0.9})
+def test_validation_curves_draw_each_validation_at_its_step():
+    history = History()
+    history.validations = [{"step": step, "epoch": 1, "val_loss": 1.0 / step, "val_accuracy": 0.1 * step}
+                           for step in (10, 20, 25)]
+
+    ax = plot_validation_curves({"run": history})
+
+    assert line_labels(ax) == ["run"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [10, 20, 25])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [100, 200, 250])
+    assert ax.get_ylim() == (0, 100) and ax.get_ylabel() == "validation accuracy (%)"
+    loss_ax = plot_validation_curves({"run": history}, key="val_loss")
+    np.testing.assert_allclose(loss_ax.get_lines()[0].get_ydata(), [0.1, 0.05, 0.04])
+    assert loss_ax.get_ylabel() == "validation loss"
 
 
 def test_gradient_norms_mark_the_steps_that_are_not_finite():
