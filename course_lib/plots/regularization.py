@@ -108,7 +108,8 @@ def _seed_dots(ax, ranked, per_seed, *, baseline, chosen):
         mean, spread = _mean_and_spread(values)
         color = BASELINE_COLOR if label == baseline else ("crimson" if label == chosen else "tab:blue")
         ax.plot(values, np.full(len(values), row), "o", ms=3.5, color=color, alpha=0.45, mfc="none")
-        ax.errorbar(mean, row, xerr=spread, fmt="o", ms=6, capsize=3, color=color)
+        ax.errorbar(mean, row, xerr=spread, fmt="o", ms=6, capsize=3, color=color,
+                    label=f"{label}: chosen" if label == chosen else None)
     ax.set_yticks(range(len(ranked)), ranked)
     ax.set_ylim(-0.6, len(ranked) - 0.4)
     ax.grid(True, axis="x", alpha=0.3)
@@ -121,7 +122,7 @@ def plot_seed_comparison(val_accuracy, gap, *, baseline="baseline", chosen=None)
     seeds a filled dot with an error bar; rows are sorted by mean validation accuracy, the
     best on top. The baseline is black and its mean ± sd a grey band across the rows, so a
     run outside the band differs by more than the baseline's seed-to-seed spread; `chosen`
-    is drawn in red. The accuracy axis is zoomed to the runs and says so in its label, with
+    is drawn in red, and named in the legend. The accuracy axis is zoomed to the runs and says so in its label, with
     its range; the gap axis starts at 0. Returns the Figure."""
     labels = list(val_accuracy)
     if set(gap) != set(labels):

@@ -93,6 +93,8 @@ def test_seed_comparison_draws_every_seed_and_the_mean_with_its_spread_best_on_t
     low, high = accuracy_ax.get_xlim()
     assert accuracy_ax.get_xlabel() == f"validation accuracy (%) — axis from {low:.1f} to {high:.1f}, not from 0"
     assert low <= 90 and high >= 96
+    assert [text.get_text() for text in accuracy_ax.get_legend().get_texts()] == [
+        "baseline: mean ± sd", "augmentation: chosen"]
     assert gap_ax.get_xlim()[0] == 0
     assert "3 seeds" in fig.get_suptitle()
 
