@@ -95,6 +95,12 @@ def _mean_and_spread(values):
     return values.mean(), values.std(ddof=1) if len(values) > 1 else 0.0
 
 
+def _bar_ends(values):
+    """The two ends of mean ± sd: an error bar can reach beyond the values themselves."""
+    mean, spread = _mean_and_spread(values)
+    return np.array([mean - spread, mean + spread])
+
+
 def _seed_dots(ax, ranked, per_seed, *, baseline, chosen):
     """One row per run: each seed's value a small dot, the mean ± sd a large one with an
     error bar; the baseline's mean ± sd a grey band across all rows."""
@@ -135,13 +141,14 @@ def plot_seed_comparison(val_accuracy, gap, *, baseline="baseline", chosen=None)
                                               sharey=True)
     _seed_dots(accuracy_ax, ranked, accuracy, baseline=baseline, chosen=chosen)
     _seed_dots(gap_ax, ranked, gaps, baseline=baseline, chosen=chosen)
-    everything = np.concatenate(list(accuracy.values()))
-    margin = max(0.1 * (everything.max() - everything.min()), 0.2)
-    low, high = everything.min() - margin, min(100.0, everything.max() + margin)
+    shown = np.concatenate([values for label in labels
+                            for values in (accuracy[label], _bar_ends(accuracy[label]))])
+    margin = max(0.1 * (shown.max() - shown.min()), 0.2)
+    low, high = shown.min() - margin, min(100.0, shown.max() + margin)
     accuracy_ax.set_xlim(low, high)
     accuracy_ax.set_xlabel(f"validation accuracy (%) — axis from {low:.1f} to {high:.1f}, not from 0")
-    gap_ax.set_xlim(min(0.0, np.concatenate(list(gaps.values())).min() - 0.5),
-                    np.concatenate(list(gaps.values())).max() + 0.5)
+    shown_gaps = np.concatenate([values for label in labels for values in (gaps[label], _bar_ends(gaps[label]))])
+    gap_ax.set_xlim(min(0.0, shown_gaps.min() - 0.5), shown_gaps.max() + 0.5)
     gap_ax.axvline(0, color="gray", lw=1)
     gap_ax.set_xlabel("training − validation accuracy (percentage points)")
     accuracy_ax.legend(loc="lower right", fontsize=8)

@@ -99,6 +99,17 @@ def test_seed_comparison_draws_every_seed_and_the_mean_with_its_spread_best_on_t
     assert "3 seeds" in fig.get_suptitle()
 
 
+def test_seed_comparison_shows_the_whole_error_bars():
+    # [50, 50, 60]: mean 53.3, sd 5.8, so the bar reaches down to 47.6, below every value,
+    # and the gap's [0, 0, 10] down to -2.4
+    fig = plot_seed_comparison({"baseline": [0.50, 0.50, 0.60], "x": [0.52, 0.52, 0.53]},
+                               {"baseline": [0.0, 0.0, 0.10], "x": [0.02, 0.02, 0.03]})
+    accuracy_ax, gap_ax = fig.axes
+    lowest_bar_end = 100 * (0.5 + 0.1 / 3 - 0.1 / 3**0.5)
+    assert accuracy_ax.get_xlim()[0] < lowest_bar_end < 50
+    assert gap_ax.get_xlim()[0] < 100 * (0.1 / 3 - 0.1 / 3**0.5) < 0
+
+
 def test_seed_comparison_takes_a_single_seed_and_wants_the_same_runs_twice():
     fig = plot_seed_comparison({"baseline": [0.9], "dropout": [0.92]}, {"baseline": [0.1], "dropout": [0.05]})
     assert "1 seeds" in fig.get_suptitle()
