@@ -98,3 +98,13 @@ def test_a_placeholder_left_in_prose_or_an_answer_is_found():
     notebook = new_notebook(cells=[new_markdown_cell("The gap shrank. [Numbers from the table.]"),
                                    new_markdown_cell("See [the table](#results) and [1].")])
     assert placeholders(notebook) == [(0, "[Numbers from the table.]")]
+
+
+@pytest.mark.parametrize("assignment", source_assignments(COURSE_ROOT))
+def test_model_answers_quote_only_figures_their_notebook_prints(assignment):
+    (path,) = (COURSE_ROOT / SOURCE_DIRECTORY / assignment).glob("*.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    problems = [f"cell {found.cell}: the model answer quotes {found.text}, which no code cell prints or spells "
+                f"out; print the figure, or quote the printed one" for found in unsupported_figures(notebook)]
+    problems += [f"cell {cell}: placeholder {text} left in the prose" for cell, text in placeholders(notebook)]
+    assert not problems, "\n".join(problems)
