@@ -13,8 +13,10 @@ import torch
 
 from course_lib.checking import DelegationFailure
 from course_lib.checking.schedules import check_lr_range_test
-from course_lib.checking.schedules.range_test import DEFAULTS, MISTAKES, SCENARIOS, Sweep, variant_run
-from course_lib.optim import lr_finder
+from course_lib.checking.schedules.range_sweep import (
+    MISTAKES, LinearRates, NanNotStopping, NeverStopping, StoppingOnTheRawLoss, Sweep, WithoutBiasCorrection,
+)
+from course_lib.checking.schedules.range_test import SCENARIOS, variant_run
 from tests.calls import counted
 from tests.checking.failures import assert_fails_with, failure_message, named
 from tests.checking.schedules.answers import lr_range_test
@@ -56,23 +58,6 @@ def test_right_answers_pass_with_the_hidden_tests_options(options):
     check_lr_range_test(named("lr_range_test", with_numpy), **options)
 
 
-def test_the_checks_sweep_is_course_libs():
-    """The definition the check holds answers to, and course_lib's lr_range_test, written
-    independently, run alike in every scenario."""
-    for scenario in SCENARIOS:
-        calls, *expected = variant_run(Sweep, scenario)
-        rates = []
-
-        def train_step(lr):
-            rates.append(lr)
-            return scenario.loss(lr, len(rates) - 1)
-        ours = lr_finder.lr_range_test(train_step, **scenario.kwargs)
-        np.testing.assert_allclose(rates, calls, rtol=1e-12)
-        for values, reference in zip(ours, expected):
-            np.testing.assert_allclose(values, reference, rtol=1e-12)
-    assert DEFAULTS == dict(start_lr=1e-5, end_lr=10.0, num_iter=1200, beta=0.95, diverge_th=5.0)
-
-
 def test_the_scenarios_stop_where_they_should():
     """The built-in scenarios hold a diverging sweep, the defaults, one that runs to the end,
     one stopped by nan, and one noisy batch that must not stop it."""
@@ -96,8 +81,6 @@ def test_every_known_mistake_is_told_by_its_own_explanation(sweep_class):
 
 
 def test_the_messages_say_where_the_answer_first_differs():
-    from course_lib.checking.schedules.range_test import (
-        LinearRates, NanNotStopping, StoppingOnTheRawLoss, WithoutBiasCorrection)
     assert failure_message(check_lr_range_test, wrong_answer(LinearRates)).startswith(
         VISIBLE_CALL + "at iteration 1 train_step was called with lr = 0.101109, the sweep's rate there is "
         "0.000112332 (iteration 0 matches).")
@@ -115,7 +98,6 @@ def test_the_messages_say_where_the_answer_first_differs():
 
 def test_a_noisy_batch_must_not_stop_the_sweep():
     """Stopping on the raw loss passes the smooth curves of a hidden test but not one noisy batch."""
-    from course_lib.checking.schedules.range_test import StoppingOnTheRawLoss
     losses = list(SCENARIOS[4].losses)
     assert_fails_with(check_lr_range_test, wrong_answer(StoppingOnTheRawLoss), [
         "the sweep ran 8 iterations, expected 14: the smoothed loss of iteration 7, 1.45106, is not above "
@@ -250,7 +232,6 @@ def test_a_right_answer_runs_once_per_scenario():
 
 
 def test_a_wrong_answer_runs_once_per_scenario_for_the_diagnosis():
-    from course_lib.checking.schedules.range_test import WithoutBiasCorrection
     answer = counted(wrong_answer(WithoutBiasCorrection))
     failure_message(check_lr_range_test, answer)
     assert answer.calls == len(SCENARIOS)
@@ -261,7 +242,6 @@ def test_the_check_leaves_the_students_random_state_alone():
 
 
 def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins():
-    from course_lib.checking.schedules.range_test import NeverStopping
     with tampered(builtin_names=tuple(BUILTIN_NAMES)):
         check_lr_range_test(lr_range_test)
         assert NeverStopping.explanation in failure_message(check_lr_range_test, wrong_answer(NeverStopping))
