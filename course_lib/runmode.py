@@ -1,7 +1,7 @@
 """How long-running notebook cells know whether to run in full or shrink to seconds.
 
 Convention for every assignment: a cell that trains or sweeps takes its sizes from
-`budget(full=..., quick=...)`. Students and CI's nbval run get `full`; autograding and
+`budget(full=..., quick=...)`. Students get `full`; autograding, the test suite's nbval and
 nbgrader's Validate button get `quick`, so grading a notebook takes seconds. Grading runs
 also draw no figures: `%matplotlib inline` shows a figure as its text, `<Figure size ...>`,
 instead of rendering it — grading needs no picture, and drawing them took a third of a
