@@ -90,7 +90,8 @@ def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1
     if ceil_mode:
         span = _effective_kernel(kernel_size, dilation)
         size = -(-(input_size + 2 * padding - span) // stride) + 1
-        if (size - 1) * stride >= input_size + padding:  # the last window starts in the right padding
+        # a last window that would start in the right padding is dropped
+        if (size - 1) * stride >= input_size + padding:
             size -= 1
     return size
 
@@ -197,7 +198,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     else:  # 'same', by definition
         output_size = input.shape[2:]
     windows = _windows(_pad(input, before, after), (kh, kw), dilation, stride, output_size)
-    # [N, groups, C_in / groups * kH * kW, L] against [groups, C_out / groups, C_in / groups * kH * kW]
+    # columns [N, groups, C_in / groups * kH * kW, L], kernels [groups, C_out / groups, same]
     columns = windows.reshape(n, groups, c_group * kh * kw, -1)
     kernels = weight.reshape(groups, c_out // groups, c_group * kh * kw)
     output = (kernels @ columns).reshape(n, c_out, *output_size)
