@@ -62,6 +62,7 @@ POOL_CASES = [
     ((28, 2), {}, "the default stride"),
     ((28, 3), {}, "a default stride that leaves a remainder"),
     ((28, 3), {"ceil_mode": True}, "ceil_mode"),
+    ((28, 2), {"ceil_mode": True}, "ceil_mode where the windows fit exactly"),
     ((28, 2), {"stride": 1}, "stride=1"),
     ((9, 3), {"stride": 2, "dilation": 2}, "dilation"),
     ((6, 3), {"stride": 2, "padding": 1, "ceil_mode": True}, "ceil_mode with padding"),

@@ -139,7 +139,7 @@ def test_a_conv_mistake_made_in_pooling_is_named_too():
         return pool_with()(input_size, kernel_size, stride, padding, 1, ceil_mode)
 
     message = failure_message(check_pool_output_size, named("pool_output_size", no_dilation))
-    assert "pool_output_size(9, 3, stride=2, dilation=2) (the case of dilation; the 4 cases before it are right)" \
+    assert "pool_output_size(9, 3, stride=2, dilation=2) (the case of dilation; the 5 cases before it are right)" \
         in message
     assert "dilation is left out" in message
 
