@@ -19,7 +19,8 @@ answer's size in every case.
 The answer must not run course_lib's reference, nor torch's convolution or pooling (whose
 output's shape would be the answer).
 """
-from builtins import all, bool, int, isinstance, len
+from builtins import all, bool, enumerate, int, isinstance, len
+from types import SimpleNamespace
 
 import torch
 
@@ -178,7 +179,7 @@ def _random_cases(seed, pooling):
             kwargs = {"stride": stride, "padding": padding, "dilation": dilation}
             if pooling:
                 kwargs["ceil_mode"] = len(cases) % 2 == 1
-            cases.append(((size, kernel), kwargs, "a random case"))
+            cases.append(((size, kernel), kwargs, "random sizes"))
     return cases
 
 
@@ -186,26 +187,27 @@ def _check_sizes(answer, cases, oracle, mistakes, formula):
     """Run every case, then report the first that differs, naming the mistake that gives the
     answer's size in every case."""
     __tracebackhide__ = True
-    results = []
-    for args, kwargs, words in cases:
+    runs = []
+    for number, (args, kwargs, words) in enumerate(cases, start=1):
         call = answer.words(*args, **kwargs)
-        results.append((call, answer.run(call, *args, **kwargs), oracle(*args, **kwargs), words,
-                        args, kwargs))
-    for call, result, expected, _, _, _ in results:  # a float or None is told as such first
-        if not isinstance(result, (int, np.integer)) or isinstance(result, bool):
-            check_integer(call, result, expected, hint=formula)
-    wrong = [entry for entry in results if entry[1] != entry[2]]
+        runs.append(SimpleNamespace(call=call, result=answer.run(call, *args, **kwargs),
+                                    expected=oracle(*args, **kwargs), args=args, kwargs=kwargs,
+                                    where=f" (case {number} of {len(cases)}: {words}"))
+    for run in runs:  # a float or None is told as such first
+        if not isinstance(run.result, (int, np.integer)) or isinstance(run.result, bool):
+            check_integer(run.call, run.result, run.expected, hint=formula)
+    wrong = [run for run in runs if run.result != run.expected]
     if not wrong:
         return
     causes = [candidate for candidate in mistakes
-              if all(candidate(*args, **kwargs) == result
-                     for _, result, _, _, args, kwargs in results)]
-    call, result, expected, words, _, _ = wrong[0]
-    right_before = results.index(wrong[0])
-    context = f" (the case of {words}" + (f"; the {right_before} cases before it are right)"
-                                           if right_before > 1 else ")")
-    known = {result: causes[0].explanation} if causes else None
-    check_integer(call + context, result, expected, known_mistakes=known, hint=formula)
+              if all(candidate(*run.args, **run.kwargs) == run.result for run in runs)]
+    first = wrong[0]
+    right_before = runs.index(first)
+    where = first.where + {0: ")", 1: "; case 1 is right)"}.get(
+        right_before, f"; cases 1–{right_before} are right)")
+    known = {first.result: causes[0].explanation} if causes else None
+    check_integer(first.call + where, first.result, first.expected, known_mistakes=known,
+                  hint=formula)
 
 
 def check_conv_output_size(conv_output_size, *, seed=0):

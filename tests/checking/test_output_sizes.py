@@ -139,7 +139,7 @@ def test_a_conv_mistake_made_in_pooling_is_named_too():
         return pool_with()(input_size, kernel_size, stride, padding, 1, ceil_mode)
 
     message = failure_message(check_pool_output_size, named("pool_output_size", no_dilation))
-    assert "pool_output_size(9, 3, stride=2, dilation=2) (the case of dilation; the 5 cases before it are right)" \
+    assert "pool_output_size(9, 3, stride=2, dilation=2) (case 6 of 15: dilation; cases 1–5 are right)" \
         in message
     assert "dilation is left out" in message
 
@@ -150,7 +150,7 @@ def test_two_mistakes_at_once_name_no_cause_but_the_case_and_the_sizes():
                                                                  dilation, ceil_mode)
 
     message = failure_message(check_pool_output_size, named("pool_output_size", two_mistakes))
-    assert message.startswith("pool_output_size(28, 2) (the case of the default stride) returned 27, "
+    assert message.startswith("pool_output_size(28, 2) (case 1 of 15: the default stride) returned 27, "
                               "expected 14.\nHint: stride defaults to kernel_size")
 
 
@@ -172,8 +172,8 @@ def test_a_wrong_parameter_order_is_told_by_the_positional_case():
         return conv_output_size(input_size, kernel_size, stride, padding, dilation)
 
     message = failure_message(check_conv_output_size, named("conv_output_size", dilation_before_stride))
-    assert message.startswith("conv_output_size(11, 3, 2, 1, 2) (the case of every argument by position; "
-                              "the 8 cases before it are right)")
+    assert message.startswith("conv_output_size(11, 3, 2, 1, 2) (case 9 of 15: every argument by position; "
+                              "cases 1–8 are right)")
 
 
 def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
