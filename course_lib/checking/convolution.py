@@ -19,7 +19,7 @@ it must not run torch's convolution (F.conv2d is torch.conv2d; torch.convolution
 torch.nn.Conv2d) nor course_lib's numpy reference. F.unfold is the building block it is
 meant to use.
 """
-from builtins import RuntimeError, dict, enumerate, int, isinstance, tuple, zip
+from builtins import RuntimeError, dict, enumerate, int, isinstance, str, tuple, zip
 from types import SimpleNamespace
 
 import torch
@@ -157,6 +157,15 @@ def _value_mistakes(x, weight, bias, stride, padding, shape):
     return mistakes
 
 
+def _view_advice(error):
+    """A hint for a view or reshape into [N, C_out, H_out, W_out] that does not fit."""
+    if isinstance(error, RuntimeError) and "is invalid for input of size" in str(error):
+        return ("H_out * W_out is not the number of windows F.unfold made (columns.shape[-1]): "
+                "compute H_out = (H + 2 * padding - kH) // stride + 1, and W_out likewise, with "
+                "the stride and padding given to F.unfold.")
+    return None
+
+
 def _shape_mistakes(x, weight, stride, padding):
     """{wrong output shape: explanation}, for the shapes the usual mistakes give."""
     n, c_out = x.shape[0], weight.shape[0]
@@ -207,7 +216,7 @@ def check_conv2d(conv2d, *, seed=0):
     W], weight [C_out, C_in, kH, kW], bias [C_out]) against F.conv2d in float64, over SCENARIOS
     with data drawn from `seed`."""
     __tracebackhide__ = True
-    answer = Answer(CONV2D, conv2d, shape_hint=RECIPE)
+    answer = Answer(CONV2D, conv2d, shape_hint=RECIPE, advice=_view_advice)
     for index, current in enumerate(SCENARIOS):
         rng = default_rng((int(seed), index))
         x, weight, bias = _data(rng, current)

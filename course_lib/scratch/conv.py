@@ -210,25 +210,30 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Max pooling, as `F.max_pool2d`: the largest value of each (dilated) window of input
     [N, C, H, W] (or [C, H, W]), per channel. stride defaults to kernel_size; padding counts
-    as -inf (it never wins); ceil_mode keeps a last, partial window (see pool_output_size).
+    as -inf (the smallest integer for integer input: it never wins); ceil_mode keeps a last,
+    partial window (see pool_output_size).
     A nan in a window makes its maximum nan, as in torch.
 
     Deviation: return_indices is not supported.
     """
     input, single = _batched(input, "max_pool2d")
-    if not np.issubdtype(input.dtype, np.floating):
-        raise TypeError(f"max_pool2d expects floating-point input, got dtype {input.dtype}")
+    if np.issubdtype(input.dtype, np.floating):
+        never_wins = -np.inf
+    elif np.issubdtype(input.dtype, np.integer):
+        never_wins = np.iinfo(input.dtype).min
+    else:
+        raise TypeError(f"max_pool2d expects numbers, got dtype {input.dtype}")
     kernel_size = _pair("kernel_size", kernel_size, 1)
     stride = kernel_size if stride is None else _pair("stride", stride, 1)
     padding, dilation = _pair("padding", padding, 0), _pair("dilation", dilation, 1)
     output_size = tuple(
         pool_output_size(size, kernel, step, pad, dil, ceil_mode) for size, kernel, step, pad, dil
         in zip(input.shape[2:], kernel_size, stride, padding, dilation))
-    # with ceil_mode the last window may reach past the right padding: pad that far with -inf too
+    # with ceil_mode the last window may reach past the right padding: pad that far too
     after = tuple(max(pad, (out - 1) * step + _effective_kernel(kernel, dil) - size - pad)
                   for out, step, kernel, dil, size, pad
                   in zip(output_size, stride, kernel_size, dilation, input.shape[2:], padding))
-    padded = _pad(input, padding, after, value=-np.inf)
+    padded = _pad(input, padding, after, value=never_wins)
     output = _windows(padded, kernel_size, dilation, stride, output_size).max(axis=(2, 3))
     return output[0] if single else output
 

@@ -86,6 +86,19 @@ def test_a_crash_on_shapes_gets_the_recipe():
         "(1, 1, 3, 3)) raised RuntimeError", "Hint: columns = F.unfold(input, (kH, kW)"])
 
 
+def test_an_output_size_that_does_not_fit_the_windows_gets_the_formula():
+    def padding_once(input, weight, bias=None, stride=1, padding=0):
+        (h, w), (kh, kw) = input.shape[2:], weight.shape[2:]
+        columns = F.unfold(input, (kh, kw), padding=padding, stride=stride)
+        size = (h + padding - kh) // stride + 1, (w + padding - kw) // stride + 1
+        output = (weight.view(weight.shape[0], -1) @ columns).view(input.shape[0], weight.shape[0], *size)
+        return output if bias is None else output + bias.view(1, -1, 1, 1)
+
+    assert_fails_with(check_conv2d, named("conv2d", padding_once), [
+        "conv2d(input, weight, bias, padding=1) with padding 1", "raised RuntimeError: shape",
+        "Hint: H_out * W_out is not the number of windows F.unfold made (columns.shape[-1])"])
+
+
 # ------------------------------------------------------------------------------- mistakes
 
 def conv2d_with(*, kernels=lambda w: w.reshape(w.shape[0], -1), positions_first=False, add_bias=None,

@@ -247,3 +247,27 @@ def test_receptive_field_takes_pairs_and_refuses_other_layers():
     assert receptive_field([]) == (1, 1)
     with pytest.raises(ValueError, match="kernel_size, stride"):
         receptive_field([(3,)])
+
+
+def test_float32_stays_float32_as_in_torch():
+    rng = np.random.default_rng(3)
+    input = random_array(rng, (2, 3, 6, 5), dtype=np.float32)
+    weight, bias = random_array(rng, (4, 3, 3, 2), dtype=np.float32), random_array(rng, (4,), dtype=np.float32)
+    results = {
+        "unfold": (unfold(input, 2, padding=1), F.unfold(t(input), 2, padding=1)),
+        "conv2d": (conv2d(input, weight, bias, padding=1), F.conv2d(t(input), t(weight), t(bias), padding=1)),
+        "max_pool2d": (max_pool2d(input, 2, padding=1), F.max_pool2d(t(input), 2, padding=1)),
+    }
+    for name, (actual, expected) in results.items():
+        assert actual.dtype == np.float32, name
+        np.testing.assert_allclose(actual, expected.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_max_pool2d_of_integers_is_torchs_padding_never_wins():
+    input = -np.arange(30, dtype=np.int64).reshape(1, 1, 5, 6)
+    for options in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}):
+        actual = max_pool2d(input, **options)
+        assert actual.dtype == np.int64
+        np.testing.assert_array_equal(actual, F.max_pool2d(t(input), **options).numpy())
+    with pytest.raises(TypeError, match="expects numbers"):
+        max_pool2d(np.zeros((1, 1, 4, 4), dtype=bool), 2)
