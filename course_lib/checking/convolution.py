@@ -10,8 +10,9 @@ cannot be swapped unnoticed), a bias, stride, padding, stride and padding by pos
 kernel as large as the image, and float32 (the output must stay float32). The expected
 output is F.conv2d's, in float64. A shape that differs is explained by the mistake that gives
 that shape (stride or padding left out, the kernel's sides swapped, the output not reshaped
-or in [N, H, W, C] order); values that differ are named by the mistake that reproduces them
-on the same data — each a small wrong convolution next to its explanation — and otherwise
+or in [N, H, W, C] order), and a view that does not fit the windows F.unfold made gets the
+output-size formula; values that differ are named by the mistake that reproduces them on the
+same data — each a small wrong convolution next to its explanation — and otherwise
 check_array says which entry differs and by how much.
 
 The answer runs through the harness, on copies of its tensors, under the delegation watch:

@@ -182,3 +182,13 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         assert "padding is counted once" in failure_message(
             check_conv_output_size, named("conv_output_size", conv_with(padded=lambda n, p: n + p)))
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_missing_parameter_is_told_with_the_signature():
+    def without_ceil_mode(input_size, kernel_size, stride=None, padding=0, dilation=1):
+        return pool_output_size(input_size, kernel_size, stride, padding, dilation)
+
+    assert_fails_with(check_pool_output_size, named("pool_output_size", without_ceil_mode), [
+        "pool_output_size(28, 3, ceil_mode=True) raised TypeError",
+        "the signature is pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, "
+        "ceil_mode=False)"])
