@@ -255,7 +255,10 @@ def receptive_field(layers):
         size_l = size_(l-1) + dilation_l * (kernel_size_l - 1) * jump_(l-1)
         jump_l = jump_(l-1) * stride_l
 
-    Padding moves where the field lies, not its size (near the border part of it is padding).
+    The size is the span from the first to the last input position the output depends on; a
+    dilated kernel, or a stride larger than the kernel below a layer, leaves positions inside
+    it unseen. Padding moves where the field lies, not its size (near the border part of it is
+    padding).
     """
     size, jump = 1, 1
     for layer in layers:

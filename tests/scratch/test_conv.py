@@ -207,26 +207,29 @@ def test_max_pool2d_edges_match_torch():
 
 # --------------------------------------------------------------------- receptive field
 
-def measured_receptive_field(layers, size=64):
-    """(size, jump) of a 1-D stack measured with torch: the input positions on which the
-    gradient of one output position is nonzero, and how far that set moves between two
-    neighbouring outputs. Convolutions have weights 1 and poolings average (max pooling's
-    gradient reaches only the largest value), so every position in the field contributes."""
-    def field(position):
-        input = torch.zeros(1, 1, size, dtype=torch.float64, requires_grad=True)
-        output = input
-        for kernel, stride, dilation, is_pool in layers:
-            if is_pool:
-                output = F.avg_pool1d(output, kernel, stride)
-            else:
-                weight = torch.ones(1, 1, kernel, dtype=torch.float64)
-                output = F.conv1d(output, weight, stride=stride, dilation=dilation)
-        output[0, 0, position].backward()
-        return np.flatnonzero(input.grad[0, 0].numpy())
+def gradient_support(layers, position, shape):
+    """The input positions on which output `position` of a stack of 2-D layers depends: where its
+    gradient is nonzero. Convolutions have weights 1 and poolings average (max pooling's
+    gradient reaches only the largest value), so every position it depends on contributes."""
+    input = torch.zeros(1, 1, *shape, dtype=torch.float64, requires_grad=True)
+    output = input
+    for kernel, stride, dilation, is_pool in layers:
+        if is_pool:
+            output = F.avg_pool2d(output, kernel, stride)
+        else:
+            weight = torch.ones(1, 1, *kernel, dtype=torch.float64)
+            output = F.conv2d(output, weight, stride=stride, dilation=dilation)
+    output[(0, 0, *position)].backward()
+    return np.nonzero(input.grad[0, 0].numpy())
 
-    first, second = field(0), field(1)
-    assert np.array_equal(first, np.arange(first[0], first[-1] + 1))  # no holes
-    return len(first), int(second[0] - first[0])
+
+def measured_receptive_field(layers, size=64):
+    """(size, jump) of a stack along one dimension, measured with torch: the span of the
+    positions output 0 depends on, and how far that span moves for output 1."""
+    layers_2d = [((kernel, 1), (stride, 1), (dilation, 1), is_pool) for kernel, stride, dilation, is_pool in layers]
+    first = gradient_support(layers_2d, (0, 0), (size, 1))[0]
+    second = gradient_support(layers_2d, (1, 0), (size, 1))[0]
+    return int(first.max() - first.min() + 1), int(second.min() - first.min())
 
 
 @pytest.mark.parametrize("layers", [
@@ -236,10 +239,20 @@ def measured_receptive_field(layers, size=64):
     [(3, 2, 1, False), (3, 3, 1, False)],
     [(3, 1, 1, False), (3, 1, 2, False), (3, 1, 4, False)],  # dilations 1, 2, 4: no holes
     [(1, 1, 1, False), (2, 2, 1, True), (4, 1, 1, False)],
+    [(3, 1, 2, False)],  # a dilated kernel: taps 0, 2, 4 — a field of 5 with holes
+    [(1, 2, 1, False), (2, 1, 1, False)],  # stride > kernel: sees 0 and 2, not 1
 ])
-def test_receptive_field_is_where_one_outputs_gradient_is_nonzero(layers):
-    expected = measured_receptive_field(layers)
-    assert receptive_field([layer[:3] for layer in layers]) == expected
+def test_receptive_field_is_the_span_where_one_outputs_gradient_is_nonzero(layers):
+    assert receptive_field([layer[:3] for layer in layers]) == measured_receptive_field(layers)
+
+
+def test_receptive_fields_of_a_2d_stack_are_one_per_dimension():
+    layers = [((3, 5), (1, 2), (1, 1), False), ((2, 2), (2, 2), (1, 1), True), ((3, 3), (1, 1), (2, 1), False)]
+    rows, columns = gradient_support(layers, (2, 1), (40, 40))
+    height = receptive_field([(kernel[0], stride[0], dilation[0]) for kernel, stride, dilation, _ in layers])
+    width = receptive_field([(kernel[1], stride[1], dilation[1]) for kernel, stride, dilation, _ in layers])
+    assert (rows.max() - rows.min() + 1, columns.max() - columns.min() + 1) == (height.size, width.size)
+    assert (rows.min(), columns.min()) == (2 * height.jump, 1 * width.jump)
 
 
 def test_receptive_field_takes_pairs_and_refuses_other_layers():
