@@ -98,8 +98,10 @@ def batch_norm_forward(input, running_mean, running_var, weight=None, bias=None,
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    """Batch normalisation, as `F.batch_norm`: each channel (axis 1 of [N, C] or [N, C, L])
-    shifted and scaled to mean 0 and variance 1, then multiplied by weight and shifted by bias.
+    """Batch normalisation, as `F.batch_norm`: each channel (axis 1 of [N, C], [N, C, L] or
+    images [N, C, H, W]) shifted and scaled to mean 0 and variance 1 over every other axis
+    (N, or N and L, or N, H and W: BatchNorm1d's and BatchNorm2d's statistics), then
+    multiplied by weight and shifted by bias.
 
     In training the mean and biased variance of this batch are used, and running_mean and
     running_var (if not None) are updated in place: running = (1 - momentum) * running

@@ -161,3 +161,44 @@ def test_layer_norm_works_for_a_single_example_and_keeps_float32():
 def test_layer_norm_explains_shapes_it_cannot_use_as_torch_does(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (1, 2, 3, 3), (2, 1, 1, 4)])
+def test_batch_norm_of_images_is_batchnorm2ds_per_channel_over_n_h_and_w(shape):
+    """[N, C, H, W]: one mean and variance per channel, over N, H and W — so a batch of one
+    image still has H * W values per channel to train on."""
+    rng = np.random.default_rng(sum(shape))
+    channels = shape[1]
+    module = torch.nn.BatchNorm2d(channels, momentum=0.3, dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(t(random_array(rng, (channels,))))
+        module.bias.copy_(t(random_array(rng, (channels,))))
+    weight, bias = module.weight.detach().numpy().copy(), module.bias.detach().numpy().copy()
+    running_mean, running_var = np.zeros(channels), np.ones(channels)
+    input = random_array(rng, shape) * 3 + 2
+    grad_output = random_array(rng, shape)
+
+    input_leaf = leaf(input)
+    expected = module.train()(input_leaf)
+    expected.backward(torch.from_numpy(grad_output))
+    output, cache = batch_norm_forward(input, running_mean, running_var, weight, bias, training=True, momentum=0.3)
+    np.testing.assert_allclose(output, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(running_mean, module.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(running_var, module.running_var.numpy(), rtol=1e-12)
+    # the statistics are those over axes (0, 2, 3); running_var the unbiased one
+    np.testing.assert_allclose(running_mean, 0.3 * input.mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(running_var, 0.7 + 0.3 * input.var(axis=(0, 2, 3), ddof=1), rtol=1e-12)
+    grad_input, grad_weight, grad_bias = batch_norm_backward(grad_output, cache)
+    np.testing.assert_allclose(grad_input, input_leaf.grad.numpy(), rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(grad_weight, module.weight.grad.numpy(), rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(grad_bias, module.bias.grad.numpy(), rtol=1e-10, atol=1e-11)
+
+    evaluated = batch_norm(input, running_mean, running_var, weight, bias)
+    np.testing.assert_allclose(evaluated, module.eval()(t(input)).detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_batch_norm_of_one_pixel_images_in_a_batch_of_one_refuses_to_train_as_torch():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        batch_norm(np.zeros((1, 3, 1, 1)), None, None, training=True)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(torch.zeros(1, 3, 1, 1), None, None, training=True)
