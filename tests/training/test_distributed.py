@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from course_lib.models import mlp
 from course_lib.training import accumulated_step, load_checkpoint
 from course_lib.training.distributed import (
-    data_parallel_gradients, distributed_iterations_per_epoch, samples_per_worker,
+    data_parallel_gradients, distributed_iterations_per_epoch, main, samples_per_worker,
 )
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +146,11 @@ def test_the_script_trains_two_workers_under_torchrun(tmp_path):
     assert completed.stdout.count("epoch 1:") == 1  # only rank 0 speaks
     checkpoint = load_checkpoint(tmp_path / "model.pt")
     assert checkpoint["epoch"] == 1 and checkpoint["global_step"] == 5
+
+
+def test_without_torchrun_the_script_trains_as_one_worker(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    summary = main(["--data-limit", "200", "--batch-size", "32", "--drop-last", "--out", str(tmp_path / "run.json")])
+    assert json.loads((tmp_path / "run.json").read_text()) == summary
+    assert (summary["world_size"], summary["backend"], summary["global_batch_size"]) == (1, "none", 32)
+    assert summary["epochs"][0]["iterations"] == summary["iterations_per_epoch"] == 6  # ⌊200 / 32⌋
