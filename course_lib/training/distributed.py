@@ -106,6 +106,7 @@ def start_worker():
 
 
 def stop_worker():
+    """Leave the process group, if there is one."""
     if dist.is_initialized():
         dist.destroy_process_group()
 
@@ -130,7 +131,7 @@ def sharded_loader(dataset, batch_size, worker, *, seed, sampler_drop_last=False
 
 
 def summed_over_workers(values, worker):
-    """The element-wise sums of the float lists `values` over all workers."""
+    """The list of numbers `values`, each summed over all workers."""
     totals = torch.tensor(values, dtype=torch.float64, device=worker.device)
     if worker.backend != "none":
         dist.all_reduce(totals, op=dist.ReduceOp.SUM)
