@@ -16,7 +16,7 @@ samples still takes an optimizer step — round up unless drop_last=True."
 - `batching`, `regression`, `training`, `softmax`, `backprop`, `gradient_check`, `initialization`,
   `classification`, `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
   `normalization`, `running_stats`, `normalization_backward`, `augmentation`, and for 06
-  `output_sizes`, `convolution`, `channel_statistics`: checks of
+  `output_sizes`, `convolution`, `channel_statistics`, `distributed`, `accumulation`: checks of
   whole functions, one module per topic. They run the student's function on inputs of
   their own and compute the expected values with torch (float64, autograd), never with the
   course_lib references, which they import only to declare each exercise (its signature,
@@ -36,6 +36,7 @@ any student code runs. Torch's schedulers look up `math.cos` and builtins such a
 when they run, so `schedules` puts back `math` and the builtins as they were at import
 while torch computes its expected rates, then restores the student's.
 """
+from .accumulation import check_accumulated_step
 from .backprop import (
     check_cross_entropy_backward, check_gradients, check_linear_backward, check_mlp_backward,
     check_relu_backward,
@@ -48,6 +49,7 @@ from .channel_statistics import check_batch_norm2d_statistics
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
 from .clipping import check_clip_grad_norm
 from .convolution import check_conv2d
+from .distributed import check_distributed_iterations_per_epoch
 from .dropout import check_dropout
 from .early_stopping import check_early_stopper
 from .failure import CheckFailure, DelegationFailure
@@ -75,21 +77,22 @@ from .training import check_train_epoch, check_train_step
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
-    "CheckFailure", "DelegationFailure", "check_adam_update", "check_adamax_update",
-    "check_adamw_update", "check_array", "check_batch_norm2d_statistics",
+    "CheckFailure", "DelegationFailure", "check_accumulated_step", "check_adam_update",
+    "check_adamax_update", "check_adamw_update", "check_array", "check_batch_norm2d_statistics",
     "check_batch_norm_backward", "check_batch_norm_forward", "check_clip_grad_norm",
     "check_confusion_matrix", "check_conv2d", "check_conv_output_size",
     "check_cosine_annealing_lr", "check_cross_entropy", "check_cross_entropy_backward",
-    "check_cyclic_lr", "check_dropout", "check_early_stopper", "check_ema_momentum_update",
-    "check_exponential_lr", "check_gradients", "check_integer", "check_iterations_per_epoch",
-    "check_kaiming_normal", "check_l1_penalty_gradients", "check_l2_penalty",
-    "check_linear_backward", "check_linear_regression_gradients",
-    "check_logistic_regression_gradients", "check_lr_range_test",
-    "check_minibatch_gradient_descent", "check_minibatch_indices", "check_minibatches",
-    "check_mixup_batch", "check_mlp_backward", "check_momentum_update", "check_nesterov_update",
-    "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot", "check_pool_output_size",
-    "check_precision_recall", "check_reduce_lr_on_plateau", "check_relu_backward",
-    "check_rmsprop_update", "check_scalar", "check_sgd_update", "check_shift_images",
-    "check_softmax", "check_step_lr", "check_total_updates", "check_train_epoch",
-    "check_train_step", "check_update_running_stats", "check_warmup_cosine_lr",
+    "check_cyclic_lr", "check_distributed_iterations_per_epoch", "check_dropout",
+    "check_early_stopper", "check_ema_momentum_update", "check_exponential_lr",
+    "check_gradients", "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
+    "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
+    "check_linear_regression_gradients", "check_logistic_regression_gradients",
+    "check_lr_range_test", "check_minibatch_gradient_descent", "check_minibatch_indices",
+    "check_minibatches", "check_mixup_batch", "check_mlp_backward", "check_momentum_update",
+    "check_nesterov_update", "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot",
+    "check_pool_output_size", "check_precision_recall", "check_reduce_lr_on_plateau",
+    "check_relu_backward", "check_rmsprop_update", "check_scalar", "check_sgd_update",
+    "check_shift_images", "check_softmax", "check_step_lr", "check_total_updates",
+    "check_train_epoch", "check_train_step", "check_update_running_stats",
+    "check_warmup_cosine_lr",
 ]

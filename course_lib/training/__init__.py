@@ -2,7 +2,11 @@
 `fit`, the loop later assignments train with — metrics per iteration and per epoch in a
 `History`, validation, clipping, schedulers, callbacks (`EarlyStopping`, `ModelCheckpoint`)
 and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
-(`diagnostics`) and a run, or several side by side, in a few numbers (`summary`)."""
+(`diagnostics`) and a run, or several side by side, in a few numbers (`summary`);
+gradient accumulation (`accumulation`), and data-parallel training with torch.distributed
+(`distributed`, a script for torchrun, imported on its own: `python -m` runs it).
+"""
+from .accumulation import accumulated_step
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .diagnostics import layer_statistics
@@ -13,7 +17,7 @@ from .summary import comparison_table, run_summary
 
 __all__ = [
     "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
-    "ModelCheckpoint", "TrainingRun", "batch_progress", "comparison_table", "evaluate", "fit",
+    "ModelCheckpoint", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table", "evaluate", "fit",
     "layer_statistics", "load_checkpoint", "run_summary", "save_checkpoint", "train_epoch",
     "train_step",
 ]
