@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -140,16 +139,12 @@ def summed_over_workers(values, worker):
 
 # ------------------------------------------------------------------------- one step, checked
 
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _gradient_worker(rank, world_size, port, model, loss_fn, inputs, targets, folder):
+def _gradient_worker(rank, world_size, model, loss_fn, inputs, targets, folder):
     torch.set_num_threads(1)  # the workers share the machine's cores
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
+    # the workers meet through a file, not a TCP port picked in advance, which another
+    # process on the machine could take between the pick and the bind
+    dist.init_process_group("gloo", init_method=f"file://{Path(folder) / 'rendezvous'}", rank=rank,
+                            world_size=world_size)
     try:
         replica = DistributedDataParallel(model)
         replica.zero_grad()  # a forked copy keeps any .grad the caller's model had
@@ -174,7 +169,7 @@ def data_parallel_gradients(model, loss_fn, inputs, targets, world_size=2):
     with tempfile.TemporaryDirectory() as folder:
         torch.multiprocessing.start_processes(
             _gradient_worker, nprocs=world_size, start_method=start_method,
-            args=(world_size, free_port(), model, loss_fn, inputs, targets, folder))
+            args=(world_size, model, loss_fn, inputs, targets, folder))
         return [torch.load(Path(folder) / f"{rank}.pt") for rank in range(world_size)]
 
 
