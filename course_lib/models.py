@@ -1,8 +1,11 @@
 """The PyTorch models of assignments 05–07: an MLP with optional normalisation and dropout,
-a residual MLP of pre-norm blocks, and re-initialisation of their linear layers.
+a residual MLP of pre-norm blocks, re-initialisation of their linear layers, and the
+published convolutional networks 06 sets side by side.
 
-Every model takes flattened inputs, [N, features] (an MNIST batch as
-`images.reshape(len(images), -1)`), and returns [N, classes] logits.
+The MLPs take flattened inputs, [N, features] (an MNIST batch as
+`images.reshape(len(images), -1)`); the convolutional networks take images, [N, 1, 28, 28].
+Every model returns [N, classes] logits, except `pytorch_examples_cnn`, which returns
+log-probabilities as its original does.
 """
 import numbers
 
@@ -133,3 +136,35 @@ def init_linear_(model, scheme, *, std=None):
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
     return model
+
+
+def keras_cnn(num_classes=10):
+    """The convolutional network of the Keras/TensorFlow tutorials, for [N, 1, 28, 28]
+    images: Conv(32, 3×3) → MaxPool(2) → Conv(64, 3×3) → MaxPool(2) → Conv(64, 3×3) →
+    Dense(64) → Dense(num_classes), a ReLU after every layer but the last. The image shrinks
+    28 → 26 → 13 → 11 → 5 → 3, so the first dense layer sees 64 × 3 × 3 = 576 numbers;
+    93 322 parameters for 10 classes."""
+    _check_count("num_classes", num_classes)
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(),
+        nn.Flatten(), nn.Linear(64 * 3 * 3, 64), nn.ReLU(), nn.Linear(64, num_classes),
+    )
+
+
+def pytorch_examples_cnn(num_classes=10):
+    """The network of pytorch/examples' MNIST script, for [N, 1, 28, 28] images: Conv(32, 3×3)
+    → Conv(64, 3×3) → MaxPool(2) → Dropout(0.25) → Dense(128) → Dropout(0.5) →
+    Dense(num_classes) → log_softmax, ReLU after both convolutions and Dense(128);
+    1 199 882 parameters for 10 classes, almost all in Dense(128), which sees
+    64 × 12 × 12 = 9 216 numbers. It returns log-probabilities, to be trained with
+    `F.nll_loss`: nll_loss of log_softmax is cross_entropy of the logits, so `model[:-1]`
+    gives the logits and the same loss with `F.cross_entropy`."""
+    _check_count("num_classes", num_classes)
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(64 * 12 * 12, 128), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(128, num_classes), nn.LogSoftmax(dim=1),
+    )

@@ -2,10 +2,13 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_lib.errors import CourseError
-from course_lib.models import PreNormResidualBlock, ResidualMLP, init_linear_, mlp
+from course_lib.models import (
+    PreNormResidualBlock, ResidualMLP, init_linear_, keras_cnn, mlp, pytorch_examples_cnn,
+)
 
 
 def layer_types(model):
@@ -198,3 +201,28 @@ def test_default_init_is_torchs_own():
 def test_init_rejects_unknown_schemes_and_misplaced_std(scheme, options, words):
     with pytest.raises(CourseError, match=words):
         init_linear_(mlp([3, 2]), scheme, **options)
+
+
+@pytest.mark.parametrize(("build", "parameters"), [(keras_cnn, 93_322), (pytorch_examples_cnn, 1_199_882)])
+def test_the_published_cnns_have_their_published_sizes(build, parameters):
+    model = build()
+
+    assert parameter_count(model) == parameters
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    assert build(num_classes=5)(torch.zeros(2, 1, 28, 28)).shape == (2, 5)
+
+
+def test_the_examples_cnn_returns_log_probabilities_whose_nll_is_cross_entropy_of_its_logits():
+    torch.manual_seed(0)
+    model = pytorch_examples_cnn().eval()
+    images, labels = torch.randn(4, 1, 28, 28), torch.tensor([0, 3, 9, 3])
+
+    log_probabilities = model(images)
+
+    assert torch.allclose(log_probabilities.exp().sum(dim=1), torch.ones(4))
+    assert torch.allclose(F.nll_loss(log_probabilities, labels), F.cross_entropy(model[:-1](images), labels))
+
+
+def test_a_cnn_refuses_a_number_of_classes_that_is_not_a_count():
+    with pytest.raises(CourseError, match="num_classes"):
+        keras_cnn(num_classes=0)

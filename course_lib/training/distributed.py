@@ -39,15 +39,18 @@ from ..data import load_mnist
 from ..data.batching import iterations_per_epoch
 from ..data.preprocessing import flatten_and_scale, mean_and_std, standardize
 from ..errors import CourseError
-from ..models import mlp
+from ..models import keras_cnn, mlp, pytorch_examples_cnn
 from .checkpoint import save_checkpoint
 from .fit import TrainingRun
 from .history import History
 from .loop import evaluate, train_step
 
-# Models by name, each built from images [N, 1, 28, 28]; assignment 06 adds its CNNs.
+# Models by name, each taking images [N, 1, 28, 28]. CrossEntropyLoss also suits the
+# examples CNN's log-probabilities: log_softmax leaves log-probabilities unchanged.
 MODELS = {
     "mlp": lambda: nn.Sequential(nn.Flatten(), mlp([784, 128, 10])),
+    "keras_cnn": keras_cnn,
+    "pytorch_examples_cnn": pytorch_examples_cnn,
 }
 
 

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from course_lib.models import mlp
 from course_lib.training import accumulated_step, load_checkpoint
 from course_lib.training.distributed import (
-    data_parallel_gradients, distributed_iterations_per_epoch, main, samples_per_worker,
+    MODELS, data_parallel_gradients, distributed_iterations_per_epoch, main, samples_per_worker,
 )
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +154,8 @@ def test_without_torchrun_the_script_trains_as_one_worker(tmp_path, monkeypatch)
     assert json.loads((tmp_path / "run.json").read_text()) == summary
     assert (summary["world_size"], summary["backend"], summary["global_batch_size"]) == (1, "none", 32)
     assert summary["epochs"][0]["iterations"] == summary["iterations_per_epoch"] == 6  # ⌊200 / 32⌋
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_the_script_offers_classifies_mnist_images(name):
+    assert MODELS[name]()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
