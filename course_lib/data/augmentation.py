@@ -276,7 +276,9 @@ class AugmentingCollate:
     randomly shifted (`max_shift` pixels), rotated (`max_degrees`), elastically distorted
     (`elastic_alpha`, `elastic_sigma`: no distortion at alpha 0), given Gaussian pixel noise
     (`noise_sigma`, clipped to [0, 1]), in that order, and given back in their original
-    shape. With `cutmix_alpha` > 0 or `mixup_alpha` > 0 (one of the two) the batch is then
+    shape. Pixels moved in from outside the image take the value `fill`, as in
+    torchvision's RandomAffine: 0 is the background of images scaled to [0, 1]; for images
+    already standardised with (mean, std), pass fill=-mean / std, the background's new value. With `cutmix_alpha` > 0 or `mixup_alpha` > 0 (one of the two) the batch is then
     mixed, and the targets become [N, num_classes] soft targets (F.cross_entropy takes them
     as they are). All draws come from the collate's own torch.Generator seeded with `seed`;
     its state is in `state_dict()`.
@@ -284,7 +286,7 @@ class AugmentingCollate:
 
     def __init__(self, *, max_shift=0, max_degrees=0.0, elastic_alpha=0.0, elastic_sigma=4.0,
                  noise_sigma=0.0, mixup_alpha=0.0, cutmix_alpha=0.0, num_classes=None, image_shape=(28, 28),
-                 seed=0):
+                 fill=0.0, seed=0):
         _check_non_negative("elastic_sigma", elastic_sigma)
         _check_non_negative("noise_sigma", noise_sigma)
         _check_non_negative("mixup_alpha", mixup_alpha)
@@ -298,16 +300,20 @@ class AugmentingCollate:
         self.noise_sigma = noise_sigma
         self.mixup_alpha, self.cutmix_alpha, self.num_classes = mixup_alpha, cutmix_alpha, num_classes
         self.image_shape = tuple(image_shape)
+        self.fill = fill
         self.generator = torch.Generator().manual_seed(seed)
 
     def augment(self, images):
         """[N, H, W] images with this collate's shift, rotation, distortion and noise applied."""
+        # the geometric transforms fill with zeros: move the background to zero meanwhile
+        images = images - self.fill
         if self.max_shift:
             images = random_shift(images, self.max_shift, generator=self.generator)
         if self.max_degrees:
             images = random_rotation(images, self.max_degrees, generator=self.generator)
         if self.elastic_alpha:
             images = elastic_distortion(images, self.elastic_alpha, self.elastic_sigma, generator=self.generator)
+        images = images + self.fill
         if self.noise_sigma:
             images = gaussian_noise(images, self.noise_sigma, generator=self.generator)
         return images

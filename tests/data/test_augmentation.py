@@ -297,6 +297,20 @@ def test_augmenting_collate_augments_each_batch_anew_and_keeps_the_input_shape()
     assert torch.equal(first, expected.reshape(6, 784))
 
 
+def test_augmenting_collate_fills_with_the_background_of_standardised_images():
+    mean, std = 0.13, 0.31
+    X = torch.rand(5, 28, 28) * (torch.rand(5, 28, 28) > 0.8)  # scaled images, background 0
+    y = torch.arange(5)
+    scaled_collate = AugmentingCollate(max_shift=3, max_degrees=15, elastic_alpha=6, seed=4)
+    standardised_collate = AugmentingCollate(max_shift=3, max_degrees=15, elastic_alpha=6, fill=-mean / std, seed=4)
+    scaled, _ = scaled_collate(list(zip(X, y)))
+    standardised, _ = standardised_collate(list(zip((X - mean) / std, y)))
+    # augmenting then standardising = standardising then augmenting with the background as fill
+    torch.testing.assert_close(standardised, (scaled - mean) / std, rtol=0, atol=1e-5)
+    zero_fill, _ = AugmentingCollate(max_shift=3, max_degrees=15, elastic_alpha=6, seed=4)(list(zip((X - mean) / std, y)))
+    assert not torch.allclose(zero_fill, (scaled - mean) / std, atol=1e-3)  # fill=0 paints the border grey
+
+
 def test_augmenting_collate_mixes_up_into_soft_targets_and_restores_its_generator_state():
     pairs = list(zip(torch.rand(8, 28, 28), torch.arange(8) % 3))
     collate = AugmentingCollate(mixup_alpha=0.4, num_classes=3, seed=0)
