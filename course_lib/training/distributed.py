@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -37,7 +38,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from ..data import load_mnist
 from ..data.batching import iterations_per_epoch
-from ..data.preprocessing import flatten_and_scale, mean_and_std, standardize
+from ..data.preprocessing import flatten_and_scale, mean_and_std, standardize, train_validation_split
 from ..errors import CourseError
 from ..models import keras_cnn, mlp, pytorch_examples_cnn
 from .checkpoint import save_checkpoint
@@ -178,14 +179,23 @@ def data_parallel_gradients(model, loss_fn, inputs, targets, world_size=2):
 
 # ------------------------------------------------------------------------- the script
 
-def mnist_tensors(split, limit, mean_std=None):
-    """The first `limit` images of an MNIST split as float32 [N, 1, 28, 28], standardised with
-    `mean_std` (by default the split's own), their labels, and the mean and std used."""
-    images, labels = load_mnist(split)
-    flat = flatten_and_scale(images[:limit])
-    mean_std = mean_and_std(flat) if mean_std is None else mean_std
-    inputs = torch.from_numpy(standardize(flat, *mean_std)).reshape(-1, 1, 28, 28)
-    return inputs, torch.from_numpy(labels[:limit]), mean_std
+VALIDATION_SIZE = 10_000  # the validation split of assignments 02–06: train_validation_split(..., rng seed 0)
+
+
+def mnist_tensors(limit):
+    """MNIST's training images split as the notebooks split them, 50 000 for training and
+    10 000 for validation (the test set is left for the one final measurement): the first
+    `limit` of each (all with None) as float32 [N, 1, 28, 28] standardised with the training
+    images' mean and std, and their labels — (train_inputs, train_targets, val_inputs,
+    val_targets)."""
+    images, labels = load_mnist("train")
+    train_images, train_labels, val_images, val_labels = train_validation_split(
+        images, labels, VALIDATION_SIZE, np.random.default_rng(0))
+    train_flat, val_flat = flatten_and_scale(train_images[:limit]), flatten_and_scale(val_images[:limit])
+    mean_std = mean_and_std(train_flat)
+    as_inputs = lambda flat: torch.from_numpy(standardize(flat, *mean_std)).reshape(-1, 1, 28, 28)  # noqa: E731
+    return (as_inputs(train_flat), torch.from_numpy(train_labels[:limit]),
+            as_inputs(val_flat), torch.from_numpy(val_labels[:limit]))
 
 
 def parse_arguments(argv):
@@ -199,7 +209,8 @@ def parse_arguments(argv):
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-limit", type=int, default=None,
-                        help="train on the first N training images, evaluate on the first N test images")
+                        help="train on the first N images of the training split, validate on the first N of "
+                             "the validation split")
     parser.add_argument("--sampler-drop-last", action="store_true",
                         help="DistributedSampler cuts the dataset to a multiple of the world size instead of padding")
     parser.add_argument("--drop-last", action="store_true", help="the DataLoader drops each shard's partial batch")
@@ -215,16 +226,15 @@ def parse_arguments(argv):
 def train(arguments, worker):
     """The training run `arguments` describe, as this worker takes part in it; returns the
     summary (complete on rank 0: the other workers do not evaluate)."""
-    train_inputs, train_targets, mean_std = mnist_tensors("train", arguments.data_limit)
-    test_inputs, test_targets, _ = mnist_tensors("test", arguments.data_limit, mean_std)
+    train_inputs, train_targets, val_inputs, val_targets = mnist_tensors(arguments.data_limit)
     torch.manual_seed(arguments.seed)
     model = data_parallel(MODELS[arguments.model](), worker)
     module = model.module if isinstance(model, DistributedDataParallel) else model
     loader = sharded_loader(TensorDataset(train_inputs, train_targets), arguments.batch_size, worker,
                             seed=arguments.seed, sampler_drop_last=arguments.sampler_drop_last,
                             loader_drop_last=arguments.drop_last)
-    test_loader = DataLoader(TensorDataset(test_inputs.to(worker.device), test_targets.to(worker.device)),
-                             batch_size=1000)
+    val_loader = DataLoader(TensorDataset(val_inputs.to(worker.device), val_targets.to(worker.device)),
+                            batch_size=1000)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=arguments.lr, momentum=arguments.momentum)
     summary = {
@@ -252,12 +262,12 @@ def train(arguments, worker):
         loss_sum, n_samples = summed_over_workers([loss_sum, n_samples], worker)
         run.epoch, run.global_step = epoch, run.global_step + steps
         if worker.is_main:
-            test = evaluate(module, test_loader, loss_fn)  # the unwrapped copy: no collectives
+            validation = evaluate(module, val_loader, loss_fn)  # the unwrapped copy: no collectives
             record = {"epoch": epoch, "iterations": steps, "train_loss": loss_sum / n_samples,
-                      "test_loss": test.loss, "test_accuracy": test.accuracy, "seconds": seconds}
+                      "val_loss": validation.loss, "val_accuracy": validation.accuracy, "seconds": seconds}
             summary["epochs"].append(record)
             print(f"epoch {epoch}: {steps} steps of {summary['global_batch_size']} samples in {seconds:.2f} s, "
-                  f"train loss {record['train_loss']:.4f}, test accuracy {test.accuracy:.4f}", flush=True)
+                  f"train loss {record['train_loss']:.4f}, validation accuracy {validation.accuracy:.4f}", flush=True)
             if arguments.checkpoint is not None:
                 save_checkpoint(arguments.checkpoint, run)
     summary["seconds"] = time.perf_counter() - start

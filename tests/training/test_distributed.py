@@ -4,11 +4,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
+from course_lib.data import load_mnist
+from course_lib.data.preprocessing import flatten_and_scale, mean_and_std, train_validation_split
 from course_lib.models import mlp
+from course_lib.training import distributed
 from course_lib.training import accumulated_step, load_checkpoint
 from course_lib.training.distributed import (
     MODELS, data_parallel_gradients, distributed_iterations_per_epoch, main, samples_per_worker,
@@ -142,7 +146,7 @@ def test_the_script_trains_two_workers_under_torchrun(tmp_path):
     assert summary["global_batch_size"] == 64 and summary["samples_per_worker"] == 151  # 301 padded to 302
     (epoch,) = summary["epochs"]
     assert epoch["iterations"] == summary["iterations_per_epoch"] == 5  # ⌈151 / 32⌉
-    assert 0 < epoch["train_loss"] < 10 and 0 <= epoch["test_accuracy"] <= 1
+    assert 0 < epoch["train_loss"] < 10 and 0 <= epoch["val_accuracy"] <= 1
     assert completed.stdout.count("epoch 1:") == 1  # only rank 0 speaks
     checkpoint = load_checkpoint(tmp_path / "model.pt")
     assert checkpoint["epoch"] == 1 and checkpoint["global_step"] == 5
@@ -159,3 +163,16 @@ def test_without_torchrun_the_script_trains_as_one_worker(tmp_path, monkeypatch)
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_the_script_offers_classifies_mnist_images(name):
     assert MODELS[name]()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_the_script_validates_on_the_notebooks_validation_split_and_never_reads_the_test_set(monkeypatch):
+    images, labels = load_mnist("train")
+    train_images, _, val_images, val_labels = train_validation_split(images, labels, 10_000, np.random.default_rng(0))
+    read = []
+    monkeypatch.setattr(distributed, "load_mnist", lambda split: read.append(split) or load_mnist(split))
+    train_inputs, train_targets, val_inputs, val_targets = distributed.mnist_tensors(50)
+    assert read == ["train"]
+    assert train_inputs.shape == val_inputs.shape == (50, 1, 28, 28) and torch.equal(val_targets, torch.from_numpy(val_labels[:50]))
+    mean, std = mean_and_std(flatten_and_scale(train_images[:50]))
+    expected = (torch.from_numpy(flatten_and_scale(val_images[:50])) - mean) / std
+    torch.testing.assert_close(val_inputs.reshape(50, -1), expected)
