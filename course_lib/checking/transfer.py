@@ -32,8 +32,8 @@ reference (see `harness`).
 """
 import copy
 from builtins import (
-    AttributeError, Exception, TypeError, all, bool, dict, enumerate, float, frozenset, hasattr, id, int, isinstance, len, list, range,
-    sorted, str, tuple, type, zip,
+    AttributeError, Exception, TypeError, all, bool, dict, enumerate, float, frozenset, hasattr, id, int,
+    isinstance, len, list, sorted, str, tuple, type, zip,
 )
 from types import SimpleNamespace
 
@@ -82,8 +82,8 @@ def _two_parts(rng):
 
 
 MODELS = {
-    "cnn": (_cnn, "a CNN whose base is Conv2d → BatchNorm2d → ReLU → MaxPool2d → Flatten → Linear → ReLU and "
-                  "whose head is the last Linear"),
+    "cnn": (_cnn, "a CNN whose base is Conv2d → BatchNorm2d → ReLU → MaxPool2d → Flatten → Linear → ReLU "
+                  "and whose head is the last Linear"),
     "two_parts": (_two_parts, "nn.Sequential(base, head), base Conv2d → BatchNorm2d → ReLU → Flatten, head "
                               "Linear → ReLU → Linear"),
 }
@@ -224,7 +224,7 @@ GENERATOR = ("is {kind} (what .parameters() returns, or itertools.chain or filte
 # ---------------------------------------------------------------------------- outcomes
 
 def _problem(scenario, rng, seed):
-    """(model, its base and head parameter names, a batch and its targets), float64."""
+    """(model, its description, a batch of images and their targets), in float64."""
     build, words = MODELS[scenario.model]
 
     def built():
@@ -239,7 +239,7 @@ def _problem(scenario, rng, seed):
 
 
 def _names(model):
-    """{id(parameter): 'name (Module)'} and the base's names, in model.named_parameters() order."""
+    """{id(parameter): 'name (Module)'} for every parameter, and the ids of the base's."""
     owners = {}
     for module_name, module in model.named_modules():
         for parameter_name, parameter in module.named_parameters(recurse=False):
@@ -332,8 +332,9 @@ def _check_form(context, call, result, names):
 
 
 def _who(names, base, ids):
-    parts = [("the base's", [names[i] for i in ids if i in base]), ("the head's", [names[i] for i in ids
-                                                                                   if i not in base])]
+    """"the base's 0.weight (Conv2d) and 0.bias (Conv2d); the head's …" for the parameters `ids`."""
+    parts = [("the base's", [names[i] for i in ids if i in base]),
+             ("the head's", [names[i] for i in ids if i not in base])]
     return "; ".join(f"{whose} {listing(found, limit=6)}" for whose, found in parts if found)
 
 
@@ -343,9 +344,10 @@ def _describe_trainable(model, names, base, expected):
     should_not = [id(p) for p, wanted in zip(model.parameters(), expected) if not wanted and p.requires_grad]
     words = []
     if should_not:
-        words.append(f"these parameters still have requires_grad=True but should be frozen: {_who(names, base, should_not)}")
+        words.append("these parameters still have requires_grad=True but should be frozen: "
+                     + _who(names, base, should_not))
     if should_train:
-        words.append(f"these parameters have requires_grad=False but should train: {_who(names, base, should_train)}")
+        words.append("these parameters have requires_grad=False but should train: " + _who(names, base, should_train))
     return "; ".join(words) + "."
 
 

@@ -121,7 +121,8 @@ def with_new_head(model, num_classes, *, base_in_eval_mode=False):
     must be an `nn.Linear` (for `pytorch_examples_cnn`, which ends in LogSoftmax, pass
     `model[:-1]`)."""
     if not isinstance(model, nn.Sequential) or len(model) < 2:
-        raise CourseError(f"with_new_head takes an nn.Sequential whose last module is the head, got {type(model).__name__}")
+        raise CourseError(f"with_new_head takes an nn.Sequential whose last module is the head, "
+                          f"got {type(model).__name__}")
     old_head = model[-1]
     if not isinstance(old_head, nn.Linear):
         raise CourseError(f"the model's last module is {type(old_head).__name__}, not the Linear head to replace "

@@ -69,6 +69,13 @@ def freezes_the_head(base, head, lr, factor, modules):
     return [{"params": base, "lr": lr}]
 
 
+def freezes_every_layers_weight(base, head, lr, factor, modules):
+    for module in modules:
+        if hasattr(module, "weight"):
+            module.weight.requires_grad = False
+    return [{"params": head, "lr": lr}]
+
+
 def never_unfreezes(model, mode, lr, base_lr_factor=0.1):
     base, head = list(model[:-1].parameters()), list(model[-1].parameters())
     if mode == "frozen":
@@ -90,8 +97,7 @@ WRONG = [  # (answer, parts of the message)
         "and the base trains"]),
     (answer(frozen=lambda base, head, lr, factor, modules: [{"params": head, "lr": lr}]),
      ["should be frozen: the base's 0.weight", _omits_the_base_but_leaves_it_trainable.explanation[1:]]),
-    (answer(frozen=lambda base, head, lr, factor, modules: [
-        p.requires_grad_(False) for p in base if p.dim() > 1 or p is modules[2].weight] and [{"params": head, "lr": lr}]),
+    (answer(frozen=freezes_every_layers_weight),
      ["still have requires_grad=True but should be frozen: the base's 0.bias (Conv2d), 1.bias (BatchNorm2d) "
       "and 5.bias (Linear). Only the base's weights", _freezes_only_the_weights.explanation[1:]]),
     (answer(frozen=_freezes_only_convolutions_and_linear_layers),
