@@ -6,7 +6,9 @@ hyperparameters in the dict `params` on the training split and returns what the 
 maximises, the validation accuracy (any number where higher is better), passing
 `callbacks` on to `fit(..., callbacks=callbacks)`. Grid and random search call it as
 `objective(params)`; Optuna's search adds its pruning callback. Every search returns one
-`SearchTrial` per configuration tried, in the order tried, with the wall seconds it took.
+`SearchTrial` per configuration tried, in the order tried, with the wall seconds it took
+(the first trial of a session also pays one-time costs — lazy imports, the first
+DataLoader —: call the objective once before timing a search).
 
 - `grid_search(objective, grid)`: every combination of the values in `grid`
   ({"epochs": [1, 2], "batch_size": [32, 128]}), in `grid_configurations` order.
@@ -166,7 +168,7 @@ def _value(params, value):
 
 def _run(objective, number, params):
     start = time.perf_counter()
-    value = objective(params)
+    value = objective(dict(params))  # a copy: what the objective does to it stays out of the record
     seconds = time.perf_counter() - start
     return SearchTrial(number, params, _value(params, value), seconds)
 
