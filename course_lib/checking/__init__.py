@@ -74,6 +74,7 @@ from .schedules import (
 )
 from .softmax import check_cross_entropy, check_softmax
 from .training import check_train_epoch, check_train_step
+from .transfer import check_transfer_parameter_groups
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "check_shift_images", "check_softmax", "check_step_lr", "check_total_updates",
     "check_train_epoch", "check_train_step", "check_update_running_stats",
     "check_warmup_cosine_lr",
+    "check_transfer_parameter_groups",
 ]

@@ -18,6 +18,7 @@ from .regularization import (
     plot_weight_histograms,
 )
 from .schedules import plot_lr_finder, plot_lr_schedules, plot_schedule_comparison, plot_schedule_grid
+from .search import plot_grid_heatmaps, plot_intermediate_values, plot_search_progress
 from .training import (
     plot_early_stopping, plot_learning_rate_sweep, plot_loss_curves,
     plot_losses_by_iteration_and_epoch, plot_training_curves,
@@ -33,6 +34,8 @@ __all__ = [
     "plot_finite_difference_errors",
     "plot_gradient_check",
     "plot_gradient_norms",
+    "plot_grid_heatmaps",
+    "plot_intermediate_values",
     "plot_iterations_per_epoch",
     "plot_layer_statistics",
     "plot_learning_rate_sweep",
@@ -45,6 +48,7 @@ __all__ = [
     "plot_overfitting",
     "plot_schedule_comparison",
     "plot_schedule_grid",
+    "plot_search_progress",
     "plot_seed_comparison",
     "plot_training_curves",
     "plot_trajectories",
