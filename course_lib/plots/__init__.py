@@ -19,6 +19,7 @@ from .regularization import (
 )
 from .schedules import plot_lr_finder, plot_lr_schedules, plot_schedule_comparison, plot_schedule_grid
 from .search import plot_grid_heatmaps, plot_intermediate_values, plot_search_progress
+from .transfer import plot_transfer_curves
 from .training import (
     plot_early_stopping, plot_learning_rate_sweep, plot_loss_curves,
     plot_losses_by_iteration_and_epoch, plot_training_curves,
@@ -51,6 +52,7 @@ __all__ = [
     "plot_search_progress",
     "plot_seed_comparison",
     "plot_training_curves",
+    "plot_transfer_curves",
     "plot_trajectories",
     "plot_validation_curves",
     "plot_values_along_trajectories",

@@ -121,37 +121,43 @@ def _seed_dots(ax, ranked, per_seed, *, baseline, chosen):
     ax.grid(True, axis="x", alpha=0.3)
 
 
-def plot_seed_comparison(val_accuracy, gap, *, baseline="baseline", chosen=None):
+def plot_seed_comparison(val_accuracy, gap=None, *, baseline="baseline", chosen=None):
     """Runs repeated over several seeds, as dot plots: left the validation accuracy, right the
     gap between training and validation accuracy (both given as fractions, {label: [one value
-    per seed]}). Each seed is a small open dot, the mean ± one standard deviation over the
-    seeds a filled dot with an error bar; rows are sorted by mean validation accuracy, the
-    best on top. The baseline is black and its mean ± sd a grey band across the rows, so a
-    run outside the band differs by more than the baseline's seed-to-seed spread; `chosen`
-    is drawn in red, and named in the legend. The accuracy axis is zoomed to the runs and says so in its label, with
-    its range; the gap axis starts at 0. Returns the Figure."""
+    per seed]}; without `gap`, the accuracy alone). Each seed is a small open dot, the mean ±
+    one standard deviation over the seeds a filled dot with an error bar; rows are sorted by
+    mean validation accuracy, the best on top. The baseline is black and its mean ± sd a grey
+    band across the rows, so a run outside the band differs by more than the baseline's
+    seed-to-seed spread; `chosen` is drawn in red, and named in the legend. The accuracy axis
+    is zoomed to the runs and says so in its label, with its range; the gap axis starts at 0.
+    Returns the Figure."""
     labels = list(val_accuracy)
-    if set(gap) != set(labels):
+    if gap is not None and set(gap) != set(labels):
         raise ValueError(f"val_accuracy and gap must have the same runs, got {sorted(labels)} and {sorted(gap)}")
     seeds = {len(values) for values in val_accuracy.values()}
     accuracy = {label: _percent(values) for label, values in val_accuracy.items()}
-    gaps = {label: _percent(values) for label, values in gap.items()}
     ranked = sorted(labels, key=lambda label: accuracy[label].mean())  # drawn bottom-up: the best on top
-    fig, (accuracy_ax, gap_ax) = plt.subplots(1, 2, figsize=(13, 0.42 * len(labels) + 1.6), layout="constrained",
-                                              sharey=True)
+    height = 0.42 * len(labels) + 1.6
+    if gap is None:
+        fig, accuracy_ax = plt.subplots(figsize=(7.5, height), layout="constrained")
+    else:
+        fig, (accuracy_ax, gap_ax) = plt.subplots(1, 2, figsize=(13, height), layout="constrained", sharey=True)
     _seed_dots(accuracy_ax, ranked, accuracy, baseline=baseline, chosen=chosen)
-    _seed_dots(gap_ax, ranked, gaps, baseline=baseline, chosen=chosen)
     shown = np.concatenate([values for label in labels
                             for values in (accuracy[label], _bar_ends(accuracy[label]))])
     margin = max(0.1 * (shown.max() - shown.min()), 0.2)
     low, high = shown.min() - margin, min(100.0, shown.max() + margin)
     accuracy_ax.set_xlim(low, high)
     accuracy_ax.set_xlabel(f"validation accuracy (%) — axis from {low:.1f} to {high:.1f}, not from 0")
-    shown_gaps = np.concatenate([values for label in labels for values in (gaps[label], _bar_ends(gaps[label]))])
-    gap_ax.set_xlim(min(0.0, shown_gaps.min() - 0.5), shown_gaps.max() + 0.5)
-    gap_ax.axvline(0, color="gray", lw=1)
-    gap_ax.set_xlabel("training − validation accuracy (percentage points)")
-    accuracy_ax.legend(loc="lower right", fontsize=8)
+    if gap is not None:
+        gaps = {label: _percent(values) for label, values in gap.items()}
+        _seed_dots(gap_ax, ranked, gaps, baseline=baseline, chosen=chosen)
+        shown_gaps = np.concatenate([values for label in labels for values in (gaps[label], _bar_ends(gaps[label]))])
+        gap_ax.set_xlim(min(0.0, shown_gaps.min() - 0.5), shown_gaps.max() + 0.5)
+        gap_ax.axvline(0, color="gray", lw=1)
+        gap_ax.set_xlabel("training − validation accuracy (percentage points)")
+    if accuracy_ax.get_legend_handles_labels()[0]:
+        accuracy_ax.legend(loc="lower right", fontsize=8)
     seed_words = "/".join(str(count) for count in sorted(seeds))
     fig.suptitle(f"each run over {seed_words} seeds: open dots one seed each, filled dot and bar mean ± sd",
                  fontsize=10)

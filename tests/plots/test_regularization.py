@@ -117,6 +117,13 @@ def test_seed_comparison_takes_a_single_seed_and_wants_the_same_runs_twice():
         plot_seed_comparison(SEED_ACCURACY, {"baseline": [0.1]})
 
 
+def test_seed_comparison_without_gaps_draws_the_accuracy_alone():
+    fig = plot_seed_comparison({"grid": [0.90, 0.91, 0.92], "random": [0.93, 0.94, 0.92]}, baseline="grid")
+    (accuracy_ax,) = fig.axes
+    assert [tick.get_text() for tick in accuracy_ax.get_yticklabels()] == ["grid", "random"]  # the best on top
+    assert accuracy_ax.get_xlim()[0] < 90 and accuracy_ax.get_xlim()[1] > 94
+
+
 def test_validation_curves_draw_each_validation_at_its_step():
     history = History()
     history.validations = [{"step": step, "epoch": 1, "val_loss": 1.0 / step, "val_accuracy": 0.1 * step}
