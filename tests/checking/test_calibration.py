@@ -167,7 +167,8 @@ def largest_gap(confidences, correct, n_bins=15):
 
 
 def counts_not_divided(confidences, correct, n_bins=15):
-    return sum(count * abs(accuracy - confidence) for count, accuracy, confidence in per_bin(confidences, correct, n_bins))
+    bins = per_bin(confidences, correct, n_bins)
+    return sum(count * abs(accuracy - confidence) for count, accuracy, confidence in bins)
 
 
 def fifteen_bins_always(confidences, correct, n_bins=15):
@@ -216,7 +217,8 @@ def test_the_signed_gap_with_this_sign_is_not_taken_for_the_gap_over_all_samples
 def test_an_unknown_mistake_says_what_differs_without_a_cause():
     def root_mean_square(confidences, correct, n_bins=15):
         bins = per_bin(confidences, correct, n_bins)
-        return np.sqrt(sum(count / len(confidences) * (accuracy - confidence) ** 2 for count, accuracy, confidence in bins))
+        return np.sqrt(sum(count / len(confidences) * (accuracy - confidence) ** 2
+                           for count, accuracy, confidence in bins))
 
     message = failure_message(check_expected_calibration_error, named(NAME, root_mean_square))
     assert message.startswith(f"{FIRST} returned 0.")
@@ -246,5 +248,6 @@ def test_arrays_are_told_before_values():
 def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
     with tampered(builtin_names=("all", "any", "round", "sum", "max", "min")):
         check_expected_calibration_error(named(NAME, by_a_loop_over_the_bins))
-        assert "n_bins is ignored" in failure_message(check_expected_calibration_error, named(NAME, fifteen_bins_always))
+        assert "n_bins is ignored" in failure_message(check_expected_calibration_error,
+                                                      named(NAME, fifteen_bins_always))
     assert capsys.readouterr() == ("", "")

@@ -208,7 +208,8 @@ def test_a_mistake_in_one_scenario_only_is_told_there():
 
 def test_tensors_and_missing_pairs_are_told():
     assert_fails_with(check_pixel_mean_and_std, named("pixel_mean_and_std", lambda images: tuple(
-        torch.tensor(value) for value in by_numpy(images))), ["(6, 7, 5): mean is a torch.Tensor of shape (), but a number is expected: .item() takes the number out"])
+        torch.tensor(value) for value in by_numpy(images))),
+        ["(6, 7, 5): mean is a torch.Tensor of shape (), but a number is expected: .item() takes the number out"])
     assert_fails_with(check_pixel_mean_and_std, named("pixel_mean_and_std", lambda images: by_numpy(images)[0]),
                       ["returned a float, but a pair (mean, std) is expected"])
 
