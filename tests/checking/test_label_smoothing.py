@@ -215,3 +215,18 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_abs(capsys):
         assert "label_smoothing is ignored" in failure_message(
             check_smoothed_cross_entropy, named(NAME, with_target(lambda hot, eps, c: hot)))
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_crash_is_told_and_one_on_shapes_gets_the_recipe():
+    def targets_not_picked(input, target, label_smoothing=0.0):
+        log_p = F.log_softmax(input, dim=1)
+        return -((1 - label_smoothing) * target * log_p + label_smoothing * log_p.mean(dim=1)).mean()
+
+    def float_one_hot(input, target, label_smoothing=0.0):
+        return F.one_hot(target.float(), input.shape[1]).sum()
+
+    message = failure_message(check_smoothed_cross_entropy, named(NAME, targets_not_picked))
+    assert message.startswith(f"{FIRST} raised RuntimeError: The size of tensor a (6) must match")
+    assert "\nHint: log_p = F.log_softmax(input, dim=1)" in message
+    assert f"{FIRST} raised RuntimeError: one_hot is only applicable to index tensor" in failure_message(
+        check_smoothed_cross_entropy, named(NAME, float_one_hot))
