@@ -22,7 +22,7 @@ value in every scenario; otherwise the message says what came back and what was 
 The answer runs through the harness, on copies of its arrays, under the delegation watch: it
 must not run its course_lib reference nor `metrics.calibration_bins`, which does the binning.
 """
-from builtins import IndexError, all, bool, enumerate, float, int, isinstance, len, str, tuple
+from builtins import IndexError, all, bool, enumerate, float, int, isinstance, len, str
 from types import SimpleNamespace
 
 from torch import arange as _arange
