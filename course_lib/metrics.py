@@ -1,4 +1,7 @@
-"""Measurements of a trained model."""
+"""Measurements of a trained model: accuracy, the confusion matrix, precision and recall, and
+calibration — whether its confidence matches how often it is right."""
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
@@ -95,3 +98,68 @@ def precision_recall(confusion):
         raise ValueError(f"confusion must be a square [C, C] matrix, got shape {confusion.shape}")
     correct = np.diagonal(confusion)
     return _ratio_or_zero(correct, confusion.sum(axis=0)), _ratio_or_zero(correct, confusion.sum(axis=1))
+
+
+class CalibrationBins(NamedTuple):
+    """What `calibration_bins` returns: the bins' edges and, per bin, how many samples fall in
+    it, their mean confidence and the fraction of them predicted right (nan for an empty bin)."""
+    edges: np.ndarray  # float64 [n_bins + 1]: 0, 1/n_bins, ..., 1
+    counts: np.ndarray  # int64 [n_bins]
+    confidence: np.ndarray  # float64 [n_bins]
+    accuracy: np.ndarray  # float64 [n_bins]
+
+
+def _calibration_inputs(confidences, correct, n_bins):
+    confidences, correct = _as_numpy(confidences), _as_numpy(correct)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be a whole number >= 1, got {n_bins!r}")
+    if confidences.ndim != 1 or correct.ndim != 1:
+        raise ValueError(f"confidences and correct must be one value per sample ([N]), got shapes "
+                         f"{confidences.shape} and {correct.shape}")
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences hold {len(confidences)} samples but correct {len(correct)}")
+    if len(confidences) == 0:
+        raise ValueError("the calibration of zero samples is undefined")
+    if not np.issubdtype(confidences.dtype, np.floating):
+        raise ValueError(f"confidences must be probabilities (floats), got dtype {confidences.dtype}")
+    if not 0 <= confidences.min() <= confidences.max() <= 1:  # nan fails this too
+        raise ValueError(f"confidences must lie in [0, 1] — each sample's probability of its predicted "
+                         f"class, softmax(logits).max(dim=1) — got values from {confidences.min()} to "
+                         f"{confidences.max()}")
+    if not np.isin(correct, (0, 1)).all():
+        raise ValueError(f"correct must say per sample whether its prediction is right (bools, or 0 and 1), "
+                         f"got values {np.unique(correct)[:5]}")
+    return confidences.astype(np.float64), correct.astype(np.float64)
+
+
+def calibration_bins(confidences, correct, n_bins=15):
+    """Split the samples into `n_bins` equal-width confidence bins on [0, 1] and measure each.
+
+    `confidences` [N]: each sample's probability of its predicted class (softmax(logits).max(1));
+    `correct` [N]: whether that prediction is right (bools or 0/1); numpy arrays or torch
+    tensors. Bin b holds the confidences in (b / n_bins, (b + 1) / n_bins] — open below,
+    closed above, as Guo et al. (2017) bin them — and 0 joins the first bin, so every
+    confidence in [0, 1] lands in exactly one bin, 1.0 in the last. Returns a `CalibrationBins`:
+    edges, counts, and per bin the mean confidence and the accuracy (nan for an empty bin: its
+    mean is 0 / 0, and a nan cannot be averaged in by accident)."""
+    confidences, correct = _calibration_inputs(confidences, correct, n_bins)
+    # k / n_bins, each edge the double nearest to it; an edge value belongs to the bin below it:
+    # side="left" counts only the inner edges strictly below each confidence
+    edges = np.arange(n_bins + 1) / n_bins
+    bins = np.searchsorted(edges[1:-1], confidences, side="left")
+    counts = np.bincount(bins, minlength=n_bins)
+    with np.errstate(invalid="ignore"):  # 0 / 0 for an empty bin
+        confidence = np.bincount(bins, weights=confidences, minlength=n_bins) / counts
+        accuracy = np.bincount(bins, weights=correct, minlength=n_bins) / counts
+    return CalibrationBins(edges, counts.astype(np.int64), confidence, accuracy)
+
+
+def expected_calibration_error(confidences, correct, n_bins=15):
+    """The expected calibration error (ECE) of Guo et al. (2017), a Python float: the mean, over
+    the non-empty bins of `calibration_bins`, of |accuracy - mean confidence|, each bin weighted
+    by its share of the samples. 0 for a model whose confidence matches its accuracy in every
+    bin; at most 1. Arguments as for `calibration_bins`."""
+    bins = calibration_bins(confidences, correct, n_bins)
+    filled = bins.counts > 0
+    shares = bins.counts[filled] / bins.counts.sum()
+    return float(np.sum(shares * np.abs(bins.accuracy[filled] - bins.confidence[filled])))

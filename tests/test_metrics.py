@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.metrics import accuracy, confusion_matrix, precision_recall
+from course_lib.metrics import (
+    accuracy, calibration_bins, confusion_matrix, expected_calibration_error, precision_recall,
+)
 from tests.strategies import SEEDS
 
 
@@ -127,3 +129,91 @@ def test_accuracy_takes_integer_predictions_as_classes_not_as_logits():
 
     assert accuracy(predictions, targets) == 3 / 4
     assert accuracy(torch.from_numpy(predictions), torch.from_numpy(targets)) == 3 / 4
+
+
+def bucketed_calibration(confidences, correct, n_bins):
+    """(counts, mean confidence, accuracy) per bin by torch.bucketize, whose right=False puts a
+    value v in bin i when edges[i - 1] < v <= edges[i]: the (lo, hi] bins of Guo et al."""
+    confidences, correct = torch.as_tensor(confidences, dtype=torch.float64), torch.as_tensor(correct).double()
+    inner_edges = torch.arange(1, n_bins, dtype=torch.float64) / n_bins
+    bins = torch.bucketize(confidences, inner_edges, right=False)
+    counts = torch.zeros(n_bins, dtype=torch.float64).index_add_(0, bins, torch.ones_like(confidences))
+    confidence_sums = torch.zeros(n_bins, dtype=torch.float64).index_add_(0, bins, confidences)
+    correct_sums = torch.zeros(n_bins, dtype=torch.float64).index_add_(0, bins, correct)
+    return counts, confidence_sums / counts, correct_sums / counts
+
+
+def random_predictions(seed):
+    rng = np.random.default_rng(seed)
+    n, n_bins = int(rng.integers(1, 200)), int(rng.integers(1, 20))
+    confidences = rng.beta(5, 1, n)  # mostly confident, as a trained classifier is
+    correct = rng.random(n) < confidences ** 1.5  # a little overconfident
+    return confidences, correct, n_bins
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_calibration_bins_are_torchs_bucketize_of_lo_hi_bins_for_numpy_and_torch(seed):
+    confidences, correct, n_bins = random_predictions(seed)
+    counts, confidence, accuracy_per_bin = bucketed_calibration(confidences, correct, n_bins)
+    for given in ((confidences, correct), (torch.from_numpy(confidences), torch.from_numpy(correct))):
+        bins = calibration_bins(*given, n_bins=n_bins)
+        np.testing.assert_array_equal(bins.edges, np.arange(n_bins + 1) / n_bins)
+        assert bins.counts.dtype == np.int64
+        np.testing.assert_array_equal(bins.counts, counts.numpy())
+        np.testing.assert_allclose(bins.confidence, confidence.numpy(), rtol=1e-14)  # nan where empty, alike
+        np.testing.assert_allclose(bins.accuracy, accuracy_per_bin.numpy(), rtol=1e-14)
+
+
+def test_a_confidence_on_an_edge_belongs_to_the_bin_below_and_0_to_the_first():
+    confidences = np.array([0.0, 0.25, 0.2500001, 0.5, 0.75, 1.0, 1.0])
+    bins = calibration_bins(confidences, np.ones(7, dtype=bool), n_bins=4)
+    np.testing.assert_array_equal(bins.counts, [2, 2, 1, 2])
+    np.testing.assert_array_equal(bins.confidence, [0.125, (0.2500001 + 0.5) / 2, 0.75, 1.0])
+
+
+def test_an_empty_bin_has_no_mean_but_counts_zero():
+    bins = calibration_bins(np.array([0.9, 0.95]), np.array([True, False]), n_bins=2)
+    np.testing.assert_array_equal(bins.counts, [0, 2])
+    assert np.isnan(bins.confidence[0]) and np.isnan(bins.accuracy[0])
+    assert bins.accuracy[1] == 0.5
+
+
+def test_the_expected_calibration_error_of_a_small_example_by_hand():
+    # bin (0.5, 1]: confidences 0.6, 0.8, 1.0 (mean 0.8), 2 of 3 right: gap |2/3 - 0.8| = 2/15
+    # bin [0, 0.5]: 0.5 alone, wrong: gap 0.5. Weighted: 3/4 * 2/15 + 1/4 * 0.5 = 0.225
+    ece = expected_calibration_error(np.array([0.6, 0.8, 1.0, 0.5]), np.array([1, 1, 0, 0]), n_bins=2)
+    assert type(ece) is float
+    assert ece == pytest.approx(0.225, rel=1e-14)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_expected_calibration_error_weighs_each_non_empty_bins_gap_by_its_share(seed):
+    confidences, correct, n_bins = random_predictions(seed)
+    counts, confidence, accuracy_per_bin = bucketed_calibration(confidences, correct, n_bins)
+    filled = counts > 0
+    expected = (counts[filled] / len(confidences) * (accuracy_per_bin[filled] - confidence[filled]).abs()).sum()
+    assert expected_calibration_error(confidences, correct, n_bins) == pytest.approx(expected.item(), rel=1e-12)
+    assert expected_calibration_error(torch.from_numpy(confidences), torch.from_numpy(correct),
+                                      n_bins) == pytest.approx(expected.item(), rel=1e-12)
+
+
+def test_one_bin_measures_the_overall_gap_and_a_perfect_model_has_none():
+    confidences, correct = np.array([0.9, 0.7, 0.2]), np.array([True, True, False])
+    assert expected_calibration_error(confidences, correct, n_bins=1) == pytest.approx(abs(2 / 3 - 0.6))
+    assert expected_calibration_error(np.ones(5), np.ones(5, dtype=bool)) == 0.0
+
+
+@pytest.mark.parametrize("confidences, correct, n_bins, message", [
+    (np.array([0.5, 1.2]), np.array([1, 0]), 15, r"must lie in \[0, 1\].*got values from 0.5 to 1.2"),
+    (np.array([0.5, np.nan]), np.array([1, 0]), 15, r"must lie in \[0, 1\]"),
+    (np.array([1, 0]), np.array([1, 0]), 15, "must be probabilities"),
+    (np.array([0.5, 0.7]), np.array([1, 2]), 15, "correct must say per sample"),
+    (np.array([0.5, 0.7]), np.array([1]), 15, "confidences hold 2 samples but correct 1"),
+    (np.zeros((2, 3)), np.zeros(2), 15, r"one value per sample \(\[N\]\)"),
+    (np.zeros(0), np.zeros(0), 15, "zero samples"),
+    (np.array([0.5]), np.array([1]), 0, "n_bins must be a whole number >= 1, got 0"),
+    (np.array([0.5]), np.array([1]), 2.0, "n_bins must be a whole number"),
+])
+def test_calibration_explains_inputs_it_cannot_bin(confidences, correct, n_bins, message):
+    with pytest.raises(ValueError, match=message):
+        expected_calibration_error(confidences, correct, n_bins)

@@ -16,7 +16,8 @@ samples still takes an optimizer step — round up unless drop_last=True."
 - `batching`, `regression`, `training`, `softmax`, `backprop`, `gradient_check`, `initialization`,
   `classification`, `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
   `normalization`, `running_stats`, `normalization_backward`, `augmentation`, and for 06
-  `output_sizes`, `convolution`, `channel_statistics`, `distributed`, `accumulation`: checks of
+  `output_sizes`, `convolution`, `channel_statistics`, `distributed`, `accumulation`,
+  `pixel_statistics`, `calibration`, `label_smoothing`: checks of
   whole functions, one module per topic. They run the student's function on inputs of
   their own and compute the expected values with torch (float64, autograd), never with the
   course_lib references, which they import only to declare each exercise (its signature,
@@ -45,6 +46,7 @@ from .augmentation import check_mixup_batch, check_shift_images
 from .batching import (
     check_iterations_per_epoch, check_minibatch_indices, check_minibatches, check_total_updates,
 )
+from .calibration import check_expected_calibration_error
 from .channel_statistics import check_batch_norm2d_statistics
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
 from .clipping import check_clip_grad_norm
@@ -55,6 +57,7 @@ from .early_stopping import check_early_stopper
 from .failure import CheckFailure, DelegationFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
+from .label_smoothing import check_smoothed_cross_entropy
 from .normalization import check_batch_norm_forward
 from .normalization_backward import check_batch_norm_backward
 from .optimizers import (
@@ -63,6 +66,7 @@ from .optimizers import (
 )
 from .output_sizes import check_conv_output_size, check_pool_output_size
 from .penalties import check_l1_penalty_gradients, check_l2_penalty
+from .pixel_statistics import check_pixel_mean_and_std
 from .regression import (
     check_linear_regression_gradients, check_logistic_regression_gradients,
     check_minibatch_gradient_descent,
@@ -84,16 +88,17 @@ __all__ = [
     "check_confusion_matrix", "check_conv2d", "check_conv_output_size",
     "check_cosine_annealing_lr", "check_cross_entropy", "check_cross_entropy_backward",
     "check_cyclic_lr", "check_distributed_iterations_per_epoch", "check_dropout",
-    "check_early_stopper", "check_ema_momentum_update", "check_exponential_lr",
+    "check_early_stopper", "check_ema_momentum_update", "check_expected_calibration_error",
+    "check_exponential_lr",
     "check_gradients", "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
     "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
     "check_linear_regression_gradients", "check_logistic_regression_gradients",
     "check_lr_range_test", "check_minibatch_gradient_descent", "check_minibatch_indices",
     "check_minibatches", "check_mixup_batch", "check_mlp_backward", "check_momentum_update",
     "check_nesterov_update", "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot",
-    "check_pool_output_size", "check_precision_recall", "check_reduce_lr_on_plateau",
+    "check_pixel_mean_and_std", "check_pool_output_size", "check_precision_recall", "check_reduce_lr_on_plateau",
     "check_relu_backward", "check_rmsprop_update", "check_scalar", "check_sgd_update",
-    "check_shift_images", "check_softmax", "check_step_lr", "check_total_updates",
+    "check_shift_images", "check_smoothed_cross_entropy", "check_softmax", "check_step_lr", "check_total_updates",
     "check_train_epoch", "check_train_step", "check_update_running_stats",
     "check_warmup_cosine_lr",
     "check_transfer_parameter_groups",

@@ -63,6 +63,23 @@ def mean_and_std(X):
     return float(X.mean(dtype=np.float64)), float(X.std(dtype=np.float64))
 
 
+def pixel_mean_and_std(images):
+    """The mean and standard deviation of the pixel values of uint8 `images`, scaled into
+    [0, 1], over every pixel of every image: two Python floats, the standard deviation the
+    population one (as `mean_and_std`). `images` may have any shape ([N, H, W], [N, 1, H, W])
+    and be a numpy array or a CPU torch tensor.
+
+    Pass the training split: its statistics are what the inputs of every split are
+    normalised with — for MNIST (0.1307, 0.3081), the numbers given to torchvision's
+    `Normalize`."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images with pixel values 0..255, got dtype {images.dtype}")
+    # scaling is linear, so the statistics of the scaled pixels are those of the raw ones / 255
+    mean, std = mean_and_std(images)
+    return mean / 255, std / 255
+
+
 def standardize(X, mean, std):
     """(X - mean) / std, in X's floating-point dtype: inputs shifted and scaled by the training
     split's `mean_and_std`, what `torchvision.transforms.Normalize(mean, std)` does to a tensor."""

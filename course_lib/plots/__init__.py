@@ -6,7 +6,7 @@ otherwise), and accepts plain sequences or numpy arrays. Most take `ax=` to draw
 an existing axes. One module per topic; every function is available from here.
 """
 from .batching import plot_batch_size_sweep, plot_epoch_batches, plot_iterations_per_epoch
-from .classification import plot_confusion_matrix
+from .classification import plot_confusion_matrix, plot_most_confident_mistakes, plot_reliability_diagram
 from .gradients import plot_finite_difference_errors, plot_gradient_check, plot_layer_statistics
 from .images import plot_digits, plot_weight_image
 from .optimizers import (
@@ -45,8 +45,10 @@ __all__ = [
     "plot_lr_finder",
     "plot_lr_schedules",
     "plot_lr_sensitivity",
+    "plot_most_confident_mistakes",
     "plot_optimizer_comparison",
     "plot_overfitting",
+    "plot_reliability_diagram",
     "plot_schedule_comparison",
     "plot_schedule_grid",
     "plot_search_progress",

@@ -4,7 +4,9 @@
 and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
 (`diagnostics`) and a run, or several side by side, in a few numbers (`summary`);
 gradient accumulation (`accumulation`), and data-parallel training with torch.distributed
-(`distributed`, a script for torchrun, imported on its own: `python -m` runs it).
+(`distributed`, a script for torchrun, imported on its own: `python -m` runs it);
+`tensorboard.TensorBoardLogger`, a callback writing what fit logs for TensorBoard (imported on
+its own too, so that only a kernel that logs to TensorBoard loads its writer and protobuf).
 """
 from .accumulation import accumulated_step
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint

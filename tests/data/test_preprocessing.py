@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from course_lib.data.preprocessing import (
-    flatten_and_scale, mean_and_std, one_hot, standardize, train_validation_split,
+    flatten_and_scale, mean_and_std, one_hot, pixel_mean_and_std, standardize, train_validation_split,
 )
 from tests.strategies import SEEDS, random_shape
 
@@ -138,3 +138,24 @@ def test_standardize_rejects_integer_inputs_and_a_zero_std(X, std, message):
 def test_mean_and_std_of_nothing_is_an_error():
     with pytest.raises(ValueError, match="no values"):
         mean_and_std(np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("shape", [(5, 7, 6), (5, 1, 7, 6)])
+def test_pixel_mean_and_std_are_torchs_population_statistics_of_the_scaled_pixels(shape):
+    images = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
+    scaled = torch.from_numpy(images).double() / 255
+    for given in (images, torch.from_numpy(images)):
+        mean, std = pixel_mean_and_std(given)
+        assert (type(mean), type(std)) == (float, float)
+        assert mean == pytest.approx(scaled.mean().item(), rel=1e-12)
+        assert std == pytest.approx(scaled.std(correction=0).item(), rel=1e-12)
+
+
+def test_pixel_mean_and_std_of_a_small_set_are_the_population_ones():
+    # 0 and 255: mean 0.5, population std 0.5 (the sample std would be 0.707)
+    assert pixel_mean_and_std(np.array([[[0, 255]]], dtype=np.uint8)) == (0.5, 0.5)
+
+
+def test_pixel_mean_and_std_need_8_bit_pixels():
+    with pytest.raises(ValueError, match="expected uint8 images .* got dtype float32"):
+        pixel_mean_and_std(np.zeros((2, 3, 3), dtype=np.float32))
