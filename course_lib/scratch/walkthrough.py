@@ -3,24 +3,26 @@ rebuilt from the course's own pieces (`init_mlp`, `normal_`, `train_mlp`).
 
 The walkthrough is most likely section 9.16, "A from-scratch MNIST MLP", of the Textbook of
 AI (https://www.textbookofai.com/chapter/neural-networks/9-16-a-from-scratch-mnist-mlp.html).
-What that page was seen to state: a NumPy-only 784-128-64-10 network trained on the sixty
-thousand MNIST training images for twenty epochs, by mini-batch SGD on rows of a [B, 784]
-matrix, with hand-written cross-entropy loss and initialisation, right "about ninety-seven
-times out of a hundred". The figures quoted next to it — weights drawn from N(0, 0.01²),
-97.24 % test accuracy, 245 s of training — come from the course's issue and were not
-found on the page; nor were its learning rate, batch size and activation. So this
-configuration assumes what is most usual for that network: ReLU after both hidden layers,
-softmax cross-entropy on the logits, zero biases, plain SGD (no momentum) with learning
-rate 0.1 on batches of 64, reshuffled every epoch, on pixels scaled into [0, 1].
+What that page and its sequel (9.17, the same MLP in PyTorch) were seen to state: a
+NumPy-only 784-128-64-10 network trained on the sixty thousand MNIST training images for
+twenty epochs, by mini-batch SGD on rows of a [B, 784] matrix, with hand-written
+initialisation and cross-entropy loss, right "about ninety-seven times out of a hundred".
+The figures quoted next to it — weights drawn from N(0, 0.01²), 97.24 % test accuracy,
+245 s of training — come from the course's issue and were not found on the page; nor were
+its learning rate, batch size and activation. So this configuration assumes what is most
+usual for that network: ReLU after both hidden layers, softmax cross-entropy on the
+logits, zero biases, plain SGD (no momentum) with learning rate 0.1 on batches of 64,
+reshuffled every epoch, on pixels scaled into [0, 1].
 
 (Casper Hansen's "Neural Network From Scratch with NumPy and MNIST", the other candidate,
 has the same layer widths but, by its code, ten epochs of per-sample SGD at rate 0.001 and
 weights drawn from N(0, 1 / fan_out), not N(0, 0.01²).)
 
-Weights this small make every layer's output about a hundredth of its input, so the
-logits start near zero and the gradients reaching the first layer are tiny: training
-sits at chance level until they grow. With seed 0, at learning rate 0.01 that lasted two
-epochs and twenty epochs ended at 94 % test accuracy; at 0.1 it was over within the first.
+Weights this small give each unit a pre-activation of standard deviation 0.01 times the
+length of its layer's input, so the signal shrinks layer by layer, the logits start near
+zero and the gradients reaching the first layer are tiny: training sits at chance level
+until they grow. With seed 0, at learning rate 0.01 that lasted two epochs and twenty
+epochs ended at 94 % test accuracy; at 0.1 it was over within the first.
 """
 import functools
 from dataclasses import dataclass
