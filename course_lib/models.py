@@ -168,3 +168,44 @@ def pytorch_examples_cnn(num_classes=10):
         nn.Flatten(), nn.Linear(64 * 12 * 12, 128), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(128, num_classes), nn.LogSoftmax(dim=1),
     )
+
+
+def fast_cnn(channels=(16, 32, 64), num_classes=10):
+    """A convolutional network for [N, 1, 28, 28] images built for CPU throughput: three
+    stages of Conv(3×3, padding 1, no bias) → MaxPool(2) → BatchNorm → ReLU, the image
+    shrinking 28 → 14 → 7 → 3, then Linear(channels[-1] × 3 × 3, num_classes).
+
+    Pooling straight after each convolution, before BatchNorm and ReLU, does the same
+    arithmetic on a quarter of the pixels: ReLU and max-pooling commute, and BatchNorm
+    (a per-channel affine map) commutes with max-pooling while its scale is positive, so
+    only the convolution itself sees the full resolution. The convolutions need no bias,
+    since BatchNorm subtracts each channel's mean. With the default channels a forward
+    pass costs about 1.9 million multiply-adds per image (pytorch_examples_cnn: about 12
+    million); 29 178 parameters for 10 classes."""
+    channels = tuple(channels)
+    if len(channels) != 3:
+        raise CourseError(f"channels gives the widths of the three stages, e.g. (16, 32, 64); got {channels!r}")
+    for width in channels:
+        _check_count("every entry of channels", width)
+    _check_count("num_classes", num_classes)
+    layers = []
+    for fan_in, fan_out in zip((1, *channels), channels):
+        layers += [nn.Conv2d(fan_in, fan_out, 3, padding=1, bias=False), nn.MaxPool2d(2),
+                   nn.BatchNorm2d(fan_out), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels[-1] * 3 * 3, num_classes))
+
+
+class Standardize(nn.Module):
+    """(x - mean) / std with a fixed mean and std: the training images' statistics, kept
+    in the model (as buffers, saved with its state_dict) so that it takes raw images as they
+    come and standardises every split with the training split's numbers."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        if not std > 0:
+            raise CourseError(f"std must be positive, got {std!r}: constant inputs cannot be standardised")
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std

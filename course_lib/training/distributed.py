@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from ..data import load_mnist
 from ..data.batching import iterations_per_epoch
 from ..data.preprocessing import flatten_and_scale, mean_and_std, standardize, train_validation_split
 from ..errors import CourseError
-from ..models import keras_cnn, mlp, pytorch_examples_cnn
+from ..models import fast_cnn, keras_cnn, mlp, pytorch_examples_cnn
 from .checkpoint import save_checkpoint
 from .fit import TrainingRun
 from .history import History
@@ -50,6 +49,7 @@ from .loop import evaluate, train_step
 # examples CNN's log-probabilities: log_softmax leaves log-probabilities unchanged.
 MODELS = {
     "mlp": lambda: nn.Sequential(nn.Flatten(), mlp([784, 128, 10])),
+    "fast_cnn": fast_cnn,
     "keras_cnn": keras_cnn,
     "pytorch_examples_cnn": pytorch_examples_cnn,
 }
@@ -151,7 +151,7 @@ def _gradient_worker(rank, world_size, model, loss_fn, inputs, targets, folder):
                             world_size=world_size)
     try:
         replica = DistributedDataParallel(model)
-        replica.zero_grad()  # a forked copy keeps any .grad the caller's model had
+        replica.zero_grad()  # the copy keeps any .grad the caller's model had
         shard = slice(rank * len(inputs) // world_size, (rank + 1) * len(inputs) // world_size)
         loss_fn(replica(inputs[shard]), targets[shard]).backward()  # all-reduces the gradients
         torch.save([parameter.grad for parameter in replica.module.parameters()], Path(folder) / f"{rank}.pt")
@@ -168,11 +168,11 @@ def data_parallel_gradients(model, loss_fn, inputs, targets, world_size=2):
         raise CourseError(f"{len(inputs)} samples do not split into {world_size} equal shares; the mean of "
                           "the workers' mean gradients is the whole batch's only for equal shares (which is "
                           "why DistributedSampler pads)")
-    # forked workers start at once; spawned ones import torch and course_lib anew, for seconds
-    start_method = "fork" if sys.platform == "linux" else "spawn"
+    # spawned, not forked: a child forked from a process whose OpenMP threads have run (any
+    # earlier torch operation, e.g. in a notebook kernel) can hang in the OpenMP runtime
     with tempfile.TemporaryDirectory() as folder:
         torch.multiprocessing.start_processes(
-            _gradient_worker, nprocs=world_size, start_method=start_method,
+            _gradient_worker, nprocs=world_size, start_method="spawn",
             args=(world_size, model, loss_fn, inputs, targets, folder))
         return [torch.load(Path(folder) / f"{rank}.pt") for rank in range(world_size)]
 
