@@ -1,6 +1,5 @@
 """The course directory as nbgrader sees it: its root, its configuration, its assignments."""
-import os
-import sys
+from functools import cache
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -27,7 +26,7 @@ def find_course_root(start=None):
 
 def course_config(course_root, **coursedir_settings):
     """The course's nbgrader configuration, with CourseDirectory settings overridden."""
-    _put_environment_scripts_on_path()
+    _stamp_new_gradebooks_in_process()
     config = PyFileConfigLoader(CONFIG_FILE, path=str(course_root)).load_config()
     config.CourseDirectory.root = str(course_root)
     for name, value in coursedir_settings.items():
@@ -54,9 +53,23 @@ def resolve_assignments(course_root, requested):
     return list(dict.fromkeys(requested))
 
 
-def _put_environment_scripts_on_path():
-    """nbgrader creates gradebooks by running the `alembic` script by name, which fails
-    when the course's virtual environment is used without being activated."""
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
+@cache
+def gradebook_schema_revision():
+    """The alembic revision nbgrader stamps a new gradebook with: the head of its
+    migration scripts, read in this process."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def _stamp_new_gradebooks_in_process():
+    """nbgrader reads that revision by running the `alembic heads` script for every gradebook
+    it creates: a Python process that imports nbgrader again, 4–6 s of CPU (where
+    course_lib.grading cannot keep jsonschema from compiling rfc3987_syntax's grammars),
+    and one that fails where the environment's scripts are not on the PATH. Every nbgrader
+    run of the course's starts from `course_config`, so the revision is read here instead,
+    once per process, in a tenth of a second."""
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = gradebook_schema_revision

@@ -44,8 +44,10 @@ def graded_class(tmp_path_factory):
         folder.mkdir(parents=True)
         nbformat.write(submission(answers), folder / f"{NOTEBOOK}.ipynb")
     out = scratch / "grades"
+    # As many workers as CPUs, which gives each kernel one thread: a kernel with two OpenMP
+    # threads, on cores the other xdist worker keeps busy, spends 3× the CPU spin-waiting.
     subprocess.run([COURSE, "grade", scratch / "submitted", "--out", out, "--assignment", ASSIGNMENT,
-                    "--workers", "1", "--quiet"], cwd=bootstrap.ROOT, check=True,
+                    "--workers", str(os.cpu_count()), "--quiet"], cwd=bootstrap.ROOT, check=True,
                    env=dict(os.environ, OMP_NUM_THREADS="1"))
     with open(out / "totals.csv", newline="") as file:
         return out, {row["student"]: row for row in csv.DictReader(file)}

@@ -1,5 +1,6 @@
 """A throwaway nbgrader course for tests: release an assignment, build submissions from
-the solution notebook, autograde them through nbgrader's API and read the scores back."""
+the solution notebook, autograde them all in one run through nbgrader's API and read the
+scores back."""
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,16 +75,18 @@ class GradingCourse:
         for name, notebook in notebooks.items():
             nbformat.write(notebook, folder / f"{name}.ipynb")
 
-    def autograde(self, student):
-        """Autograde one submission; {notebook: {grade_id: (score, max_score)}} of its
-        automatically graded cells."""
+    def autograde(self):
+        """Autograde every submission in one nbgrader run; {student: {notebook: {grade_id:
+        (score, max_score)}}} of their automatically graded cells."""
         api = NbGraderAPI(config=course_config(self.root))
-        result = api.autograde(self.assignment, student, force=True, create=True)
+        result = api.autograde(self.assignment, "*", force=True, create=True)
         assert result["success"], result.get("error") or result.get("log")
-        scores = {}
+        students = sorted(path.name for path in (self.root / "submitted").iterdir())
         with Gradebook(self.db_url) as gradebook:
-            for name in self.notebook_names():
-                notebook = gradebook.find_submission_notebook(name, self.assignment, student)
-                scores[name] = {grade.name: (grade.score, grade.max_score)
-                                for grade in notebook.grades if grade.auto_score is not None}
-        return scores
+            return {student: {name: self._scores(gradebook, name, student) for name in self.notebook_names()}
+                    for student in students}
+
+    def _scores(self, gradebook, name, student):
+        notebook = gradebook.find_submission_notebook(name, self.assignment, student)
+        return {grade.name: (grade.score, grade.max_score)
+                for grade in notebook.grades if grade.auto_score is not None}

@@ -6,8 +6,8 @@ operation) instead of doing the work.
 Each assignment is graded as len(STATES) submissions. In submission k, exercise i is
 answered in state STATES[(i + k) % len(STATES)]: every exercise appears once in every
 state, and every answer sits next to answers in the other states, so it must cost exactly
-its own points and leave its neighbours' alone. Four autogrades per assignment cover what
-one autograde per exercise and state would."""
+its own points and leave its neighbours' alone. Four submissions per assignment, graded in
+one nbgrader autograde run, cover what one autograde per exercise and state would."""
 from pathlib import Path
 
 import nbformat
@@ -53,16 +53,26 @@ def answers(assignment, submission):
     return chosen
 
 
-@pytest.fixture(scope="session")
-def released_course(tmp_path_factory):
-    courses = {}
+def student(submission):
+    return f"submission{submission}"
 
-    def release(assignment):
-        if assignment not in courses:
-            courses[assignment] = GradingCourse.create(
-                COURSE_ROOT, assignment, tmp_path_factory.mktemp(assignment))
-        return courses[assignment]
-    return release
+
+@pytest.fixture(scope="session")
+def autograded(tmp_path_factory):
+    """Scores of an assignment's submissions, {student: {grade_id: (score, max_score)}}: all
+    of them autograded in one nbgrader run (one app, one gradebook), the first time asked."""
+    graded = {}
+
+    def scores(assignment):
+        if assignment not in graded:
+            course = GradingCourse.create(COURSE_ROOT, assignment, tmp_path_factory.mktemp(assignment))
+            name, _ = source_notebook(assignment)
+            for submission in range(len(STATES)):
+                course.submit(student(submission),
+                              {name: course.submission(name, answers=answers(assignment, submission))})
+            graded[assignment] = {who: notebooks[name] for who, notebooks in course.autograde().items()}
+        return graded[assignment]
+    return scores
 
 
 @pytest.mark.parametrize("state", sorted(ANSWERS))
@@ -80,16 +90,13 @@ def test_each_answer_has_one_test_cell_named_after_it(assignment):
     assert {f"test_{answer}" for answer in answer_ids(assignment)} == test_ids
 
 
+# An assignment's submissions share one autograde run: its tests stay on one xdist worker.
 @pytest.mark.notebook
-@pytest.mark.parametrize("submission", range(len(STATES)), ids=lambda k: f"submission{k}")
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograde(released_course, assignment, submission):
-    course = released_course(assignment)
-    name, _ = source_notebook(assignment)
-    student = f"submission{submission}"
-    course.submit(student, {name: course.submission(name, answers=answers(assignment, submission))})
-
-    scores = course.autograde(student)[name]
+@pytest.mark.parametrize("submission", range(len(STATES)), ids=student)
+@pytest.mark.parametrize("assignment", [
+    pytest.param(assignment, marks=pytest.mark.xdist_group(f"roundtrip-{assignment}")) for assignment in ASSIGNMENTS])
+def test_autograde(autograded, assignment, submission):
+    scores = autograded(assignment)[student(submission)]
 
     assert scores, "nbgrader recorded no autograded cells"
     state_of = {f"test_{answer}": state for answer, state in states(assignment, submission).items()}
