@@ -141,6 +141,9 @@ def kernel_environment(private, settings):
         "XDG_CONFIG_HOME": str(home / "config"), "PYTHONNOUSERSITE": "1",
         DATA_DIR_VARIABLE: data_dir, GRADING_ENV_VAR: "1",
         "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+        # OpenMP threads that spin while they wait burn CPU time the per-cell limit counts: on a
+        # busy machine, several times the work, and a student could lose points to the load
+        "OMP_WAIT_POLICY": "PASSIVE",
     }
 
 
