@@ -502,6 +502,90 @@ class EarlyStopper(EarlyStopping):
         return self.run.stop_training
 ''',
     },
+    "06_mnist": {
+        # the course's own function under another name
+        "conv_output_size": '''
+from course_lib.scratch import conv_output_size as output_size
+
+
+def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """Output size along one dimension of a convolution."""
+    return output_size(input_size, kernel_size, stride, padding, dilation)
+''',
+        # torch measures it: pool a row of zeros and read the length
+        "pool_output_size": '''
+def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Output size along one dimension of max pooling."""
+    pool = nn.MaxPool2d((1, kernel_size), (1, stride or kernel_size), (0, padding), (1, dilation), ceil_mode=ceil_mode)
+    return pool(torch.zeros(1, 1, 1, input_size)).shape[-1]
+''',
+        # F.conv2d, reached through torch's own namespace
+        "conv2d": '''
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    """2-D convolution by im2col."""
+    return torch.conv2d(input, weight, bias, stride, padding)
+''',
+        # a BatchNorm2d layer computes them; momentum 1 makes its running statistics the batch's
+        "batch_norm2d_statistics": '''
+def batch_norm2d_statistics(input):
+    """Per-channel mean and biased variance over N, H and W."""
+    layer = nn.BatchNorm2d(input.shape[1], momentum=1.0, affine=False).to(input.dtype)
+    layer(input)
+    count = input.numel() // input.shape[1]
+    return layer.running_mean, layer.running_var * (count - 1) / count
+''',
+        # the course's accumulated step, captured in a default argument
+        "accumulated_step": '''
+import course_lib.training
+
+
+def accumulated_step(model, loss_fn, micro_batches, optimizer, _step=course_lib.training.accumulated_step):
+    """One optimizer step on all micro-batches together."""
+    return _step(model, loss_fn, micro_batches, optimizer)
+''',
+        # a real DistributedSampler and DataLoader, counted
+        "distributed_iterations_per_epoch": '''
+from torch.utils.data import DistributedSampler
+
+
+def distributed_iterations_per_epoch(n_samples, batch_size, world_size, *, sampler_drop_last=False,
+                                     loader_drop_last=False):
+    """Optimizer steps per epoch on each worker."""
+    sampler = DistributedSampler(range(n_samples), num_replicas=world_size, rank=0, drop_last=sampler_drop_last)
+    return len(DataLoader(range(n_samples), batch_size=batch_size, sampler=sampler, drop_last=loader_drop_last))
+''',
+        # the course's function, found by name on its module
+        "transfer_parameter_groups": '''
+import course_lib.training as training
+
+
+def transfer_parameter_groups(model, mode, lr, base_lr_factor=0.1):
+    """Set requires_grad for `mode` and return the optimizer's parameter groups."""
+    return getattr(training, "transfer_parameter_groups")(model, mode, lr, base_lr_factor)
+''',
+        # the course's statistics of all entries, scaled afterwards
+        "pixel_mean_and_std": '''
+def pixel_mean_and_std(images):
+    """Mean and (population) standard deviation of all pixel values, scaled to [0, 1]."""
+    mean, std = mean_and_std(np.asarray(images))
+    return mean / 255, std / 255
+''',
+        # torch's loss with its own label_smoothing argument
+        "smoothed_cross_entropy": '''
+def smoothed_cross_entropy(input, target, label_smoothing=0.0):
+    """Mean cross-entropy with label smoothing."""
+    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)(input, target)
+''',
+        # the course's bins, summed by hand
+        "expected_calibration_error": '''
+def expected_calibration_error(confidences, correct, n_bins=15):
+    """Sample-weighted mean |accuracy - confidence| over equal-width confidence bins."""
+    bins = metrics.calibration_bins(confidences, correct, n_bins)
+    full = bins.counts > 0
+    weights = bins.counts[full] / bins.counts.sum()
+    return float(np.sum(weights * np.abs(bins.accuracy[full] - bins.confidence[full])))
+''',
+    },
 }
 
 # what each answer hands its work to, as the DelegationFailure names it
@@ -560,5 +644,17 @@ CALLED = {
         'shift_images': 'course_lib.data.augmentation.shift',
         'mixup_batch': 'course_lib.data.augmentation.mixup',
         'EarlyStopper': 'course_lib.training.EarlyStopping',
+    },
+    '06_mnist': {
+        'conv_output_size': 'course_lib.scratch.conv_output_size',
+        'pool_output_size': 'torch.nn.MaxPool2d',
+        'conv2d': 'torch.conv2d',
+        'batch_norm2d_statistics': 'torch.nn.BatchNorm2d',
+        'accumulated_step': 'course_lib.training.accumulated_step',
+        'distributed_iterations_per_epoch': 'torch.utils.data.DistributedSampler',
+        'transfer_parameter_groups': 'course_lib.training.transfer_parameter_groups',
+        'pixel_mean_and_std': 'course_lib.data.preprocessing.mean_and_std',
+        'smoothed_cross_entropy': 'torch.nn.CrossEntropyLoss',
+        'expected_calibration_error': 'course_lib.metrics.calibration_bins',
     },
 }

@@ -553,6 +553,114 @@ def shift_images(images, down, right):
     return torch.roll(images, shifts=(down, right), dims=(1, 2))
 ''',
     },
+    "06_mnist": {
+        # the spread averaged over images: the mean of the per-image standard deviations,
+        # not the standard deviation of all pixels together
+        "pixel_mean_and_std": '''
+def pixel_mean_and_std(images):
+    """Mean and (population) standard deviation of all pixel values, scaled to [0, 1]."""
+    values = np.asarray(images, dtype=np.float64) / 255
+    return float(values.mean()), float(values.std(axis=(1, 2)).mean())
+''',
+        # dilation left out of the kernel's span
+        "conv_output_size": '''
+def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """Output size along one dimension of a convolution."""
+    return (input_size + 2 * padding - kernel_size) // stride + 1
+''',
+        # stride=None read as a stride of 1, as for a convolution
+        "pool_output_size": '''
+import math
+
+
+def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Output size along one dimension of max pooling."""
+    stride = stride or 1
+    span = (input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride
+    size = (math.ceil(span) if ceil_mode else math.floor(span)) + 1
+    if ceil_mode and (size - 1) * stride >= input_size + padding:
+        size -= 1
+    return size
+''',
+        # the kernel flattened channels-last, (kH, kW, C_in), while unfold's columns are
+        # (C_in, kH, kW): right for one input channel only
+        "conv2d": '''
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    """2-D convolution by im2col."""
+    n, _, height, width = input.shape
+    out_channels, _, kernel_h, kernel_w = weight.shape
+    columns = F.unfold(input, (kernel_h, kernel_w), padding=padding, stride=stride)
+    output = weight.permute(0, 2, 3, 1).reshape(out_channels, -1) @ columns
+    if bias is not None:
+        output = output + bias.reshape(1, -1, 1)
+    out_h = (height + 2 * padding - kernel_h) // stride + 1
+    out_w = (width + 2 * padding - kernel_w) // stride + 1
+    return output.reshape(n, out_channels, out_h, out_w)
+''',
+        # Tensor.var's default is the unbiased variance (divided by N·H·W - 1)
+        "batch_norm2d_statistics": '''
+def batch_norm2d_statistics(input):
+    """Per-channel mean and variance over N, H and W."""
+    return input.mean(dim=(0, 2, 3)), input.var(dim=(0, 2, 3))
+''',
+        # each micro-batch's mean loss back-propagated as it is: k micro-batches give k
+        # times the gradient
+        "accumulated_step": '''
+def accumulated_step(model, loss_fn, micro_batches, optimizer):
+    """One optimizer step on all micro-batches together."""
+    optimizer.zero_grad()
+    losses, counts = [], []
+    for inputs, targets in micro_batches:
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        losses.append(loss.item())
+        counts.append(len(targets))
+    optimizer.step()
+    return sum(loss * count for loss, count in zip(losses, counts)) / sum(counts)
+''',
+        # the sampler's padding forgotten: every shard taken as N // W samples
+        "distributed_iterations_per_epoch": '''
+def distributed_iterations_per_epoch(n_samples, batch_size, world_size, *, sampler_drop_last=False,
+                                     loader_drop_last=False):
+    """Optimizer steps per epoch on each worker."""
+    shard = n_samples // world_size
+    return shard // batch_size if loader_drop_last else -(-shard // batch_size)
+''',
+        # the base left out of the optimizer but not frozen: backward still computes its
+        # gradients, and nothing ever clears them
+        "transfer_parameter_groups": '''
+def transfer_parameter_groups(model, mode, lr, base_lr_factor=0.1):
+    """Set requires_grad for `mode` and return the optimizer's parameter groups."""
+    base, head = list(model[:-1].parameters()), list(model[-1].parameters())
+    for parameter in base + head:
+        parameter.requires_grad_(True)
+    if mode == "frozen":
+        return [{"params": head, "lr": lr}]
+    if mode == "fine_tune":
+        return [{"params": base, "lr": lr * base_lr_factor}, {"params": head, "lr": lr}]
+    return [{"params": base + head, "lr": lr}]
+''',
+        # the other common convention: ε spread over the C - 1 wrong classes only, the
+        # true class's target exactly 1 - ε
+        "smoothed_cross_entropy": '''
+def smoothed_cross_entropy(input, target, label_smoothing=0.0):
+    """Mean cross-entropy with label smoothing."""
+    n_classes = input.shape[1]
+    targets = torch.full_like(input, label_smoothing / (n_classes - 1))
+    targets.scatter_(1, target.reshape(-1, 1), 1 - label_smoothing)
+    return -(targets * F.log_softmax(input, dim=1)).sum(dim=1).mean()
+''',
+        # every non-empty bin weighted the same, however few predictions fall in it
+        "expected_calibration_error": '''
+def expected_calibration_error(confidences, correct, n_bins=15):
+    """Mean |accuracy - confidence| over equal-width confidence bins."""
+    confidences = np.asarray(confidences, dtype=np.float64)
+    correct = np.asarray(correct, dtype=np.float64)
+    bins = np.clip(np.ceil(confidences * n_bins).astype(int) - 1, 0, n_bins - 1)
+    gaps = [abs(correct[bins == b].mean() - confidences[bins == b].mean()) for b in range(n_bins) if (bins == b).any()]
+    return float(np.mean(gaps))
+''',
+    },
 }
 
 
