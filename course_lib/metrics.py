@@ -1,5 +1,6 @@
-"""Measurements of a trained model: accuracy, the confusion matrix, precision and recall, and
-calibration — whether its confidence matches how often it is right."""
+"""Measurements of a trained model: accuracy (of class scores, or of one logit per sample),
+the confusion matrix, precision and recall, and calibration — whether its confidence matches
+how often it is right."""
 from typing import NamedTuple
 
 import numpy as np
@@ -57,6 +58,31 @@ def count_correct(scores, targets):
     if len(targets) == 0:
         raise ValueError("accuracy of zero samples is undefined")
     return int((_predicted_classes(scores) == targets).sum())
+
+
+def binary_accuracy(logits, targets):
+    """Fraction of samples whose logit predicts their 0/1 target: class 1 where the logit is
+    > 0 — sigmoid(logit) > 0.5 —, class 0 otherwise, so a logit of exactly 0 (probability 0.5)
+    predicts class 0. Returns a Python float.
+
+    `logits`: [N] or [N, 1] — one logit per sample, as nn.Linear(..., 1) gives it; `targets`:
+    [N] (or [N, 1]) labels 0 and 1 — ints, bools or floats, as BCEWithLogitsLoss takes them.
+    Both are flattened first, so that [N, 1] logits and [N] targets are compared row by row:
+    compared as they are, they would broadcast to an N × N table of every logit against every
+    target. numpy arrays and torch tensors are both accepted.
+    """
+    logits, targets = _as_numpy(logits), _as_numpy(targets)
+    for name, values in (("logits", logits), ("targets", targets)):
+        if not (values.ndim == 1 or values.ndim == 2 and values.shape[1] == 1):
+            raise ValueError(f"{name} must be one value per sample, [N] or [N, 1], got shape {values.shape}")
+    logits, targets = logits.reshape(-1), targets.reshape(-1)
+    if len(logits) != len(targets):
+        raise ValueError(f"logits hold {len(logits)} samples but targets {len(targets)}")
+    if len(targets) == 0:
+        raise ValueError("accuracy of zero samples is undefined")
+    if not np.isin(targets, (0, 1)).all():
+        raise ValueError(f"targets must be the labels 0 and 1, got values {np.unique(targets)[:5]}")
+    return float(np.mean((logits > 0) == (targets == 1)))
 
 
 def confusion_matrix(targets, predictions, num_classes):

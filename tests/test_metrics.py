@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from course_lib.metrics import (
-    accuracy, calibration_bins, confusion_matrix, expected_calibration_error, precision_recall,
+    accuracy, binary_accuracy, calibration_bins, confusion_matrix, expected_calibration_error, precision_recall,
 )
 from tests.strategies import SEEDS
 
@@ -51,6 +51,50 @@ def test_class_probabilities_as_targets_count_their_largest_class():
 def test_accuracy_explains_inputs_it_cannot_score(scores, targets, message):
     with pytest.raises(ValueError, match=message):
         accuracy(scores, targets)
+
+
+def binary_accuracy_by_hand(logits, targets):
+    return sum((logit > 0) == (target == 1) for logit, target in zip(logits, targets)) / len(targets)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_binary_accuracy_predicts_class_1_above_a_logit_of_0_for_numpy_and_torch(seed):
+    rng = np.random.default_rng(seed)
+    logits, targets = rng.standard_normal(int(rng.integers(1, 30))), rng.integers(0, 2, 30)
+    targets = targets[:len(logits)]
+    expected = binary_accuracy_by_hand(logits, targets)
+
+    for given_logits in (logits, logits[:, None], torch.from_numpy(logits).float(),
+                         torch.from_numpy(logits)[:, None].requires_grad_()):
+        for given_targets in (targets, targets.astype(bool), torch.from_numpy(targets).float(),
+                              torch.from_numpy(targets)[:, None]):
+            value = binary_accuracy(given_logits, given_targets)
+            assert type(value) is float and value == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_logit_of_exactly_0_predicts_class_0():
+    assert binary_accuracy(torch.tensor([0.0, 0.0]), torch.tensor([0, 1])) == 0.5
+    assert binary_accuracy(np.array([0.0]), np.array([0.0])) == 1.0
+
+
+def test_n_by_1_logits_are_compared_row_by_row_with_n_targets():
+    logits, targets = torch.tensor([[2.0], [-1.0], [3.0]]), torch.tensor([1, 0, 1])
+    assert binary_accuracy(logits, targets) == 1.0
+    # what the classic broadcasting bug would report: 5 of the 9 (logit, target) pairs agree
+    assert ((logits > 0) == targets).float().mean().item() == pytest.approx(5 / 9)
+
+
+@pytest.mark.parametrize("logits, targets, message", [
+    (np.zeros((4, 2)), np.zeros(4), r"logits must be one value per sample, \[N\] or \[N, 1\], got shape \(4, 2\)"),
+    (np.zeros(4), np.zeros((4, 3)), r"targets must be one value per sample"),
+    (np.zeros(4), np.zeros(3), "logits hold 4 samples but targets 3"),
+    (np.zeros(0), np.zeros(0), "zero samples"),
+    (np.zeros(3), np.array([0, 1, 2]), "targets must be the labels 0 and 1"),
+    (np.zeros(2), np.array([0.5, 1.0]), "targets must be the labels 0 and 1"),
+])
+def test_binary_accuracy_explains_inputs_it_cannot_score(logits, targets, message):
+    with pytest.raises(ValueError, match=message):
+        binary_accuracy(logits, targets)
 
 
 def counted_confusion(targets, predictions, num_classes):

@@ -17,12 +17,14 @@ samples still takes an optimizer step — round up unless drop_last=True."
   `classification`, `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
   `normalization`, `running_stats`, `normalization_backward`, `augmentation`, and for 06
   `output_sizes`, `convolution`, `channel_statistics`, `distributed`, `accumulation`,
-  `pixel_statistics`, `calibration`, `label_smoothing`: checks of
-  whole functions, one module per topic. They run the student's function on inputs of
-  their own and compute the expected values with torch (float64, autograd), never with the
-  course_lib references, which they import only to declare each exercise (its signature,
-  and that the answer must not run it); `check_gradients` compares named gradients for any
-  later exercise.
+  `pixel_statistics`, `calibration`, `label_smoothing`, and for 07's binary classifiers
+  `log_count_ratio`, `binary_accuracy`, `binary_cross_entropy`, `two_class_logits`, `pooling`:
+  checks of whole functions, one module per topic (`graph` finds the tensor an answer was
+  given in its result's autograd graph, for the checks of a gradient). They run the
+  student's function on inputs of their own and compute the expected values with torch
+  (float64, autograd), never with the course_lib references, which they import only to
+  declare each exercise (its signature, and that the answer must not run it);
+  `check_gradients` compares named gradients for any later exercise.
 
 Tamper-proofing: the checks run in the student's kernel, after the student's code, which
 may replace `np.allclose`, `torch.allclose` or a builtin — by accident or to pass. So a
@@ -46,6 +48,8 @@ from .augmentation import check_mixup_batch, check_shift_images
 from .batching import (
     check_iterations_per_epoch, check_minibatch_indices, check_minibatches, check_total_updates,
 )
+from .binary_accuracy import check_binary_accuracy
+from .binary_cross_entropy import check_binary_cross_entropy_with_logits
 from .calibration import check_expected_calibration_error
 from .channel_statistics import check_batch_norm2d_statistics
 from .classification import check_confusion_matrix, check_one_hot, check_precision_recall
@@ -58,6 +62,7 @@ from .failure import CheckFailure, DelegationFailure
 from .gradient_check import check_numerical_gradient
 from .initialization import check_kaiming_normal
 from .label_smoothing import check_smoothed_cross_entropy
+from .log_count_ratio import check_log_count_ratio
 from .normalization import check_batch_norm_forward
 from .normalization_backward import check_batch_norm_backward
 from .optimizers import (
@@ -67,6 +72,7 @@ from .optimizers import (
 from .output_sizes import check_conv_output_size, check_pool_output_size
 from .penalties import check_l1_penalty_gradients, check_l2_penalty
 from .pixel_statistics import check_pixel_mean_and_std
+from .pooling import check_masked_mean
 from .regression import (
     check_linear_regression_gradients, check_logistic_regression_gradients,
     check_minibatch_gradient_descent,
@@ -79,12 +85,14 @@ from .schedules import (
 from .softmax import check_cross_entropy, check_softmax
 from .training import check_train_epoch, check_train_step
 from .transfer import check_transfer_parameter_groups
+from .two_class_logits import check_two_class_logits
 from .values import check_array, check_integer, check_scalar
 
 __all__ = [
     "CheckFailure", "DelegationFailure", "check_accumulated_step", "check_adam_update",
     "check_adamax_update", "check_adamw_update", "check_array", "check_batch_norm2d_statistics",
-    "check_batch_norm_backward", "check_batch_norm_forward", "check_clip_grad_norm",
+    "check_batch_norm_backward", "check_batch_norm_forward", "check_binary_accuracy",
+    "check_binary_cross_entropy_with_logits", "check_clip_grad_norm",
     "check_confusion_matrix", "check_conv2d", "check_conv_output_size",
     "check_cosine_annealing_lr", "check_cross_entropy", "check_cross_entropy_backward",
     "check_cyclic_lr", "check_distributed_iterations_per_epoch", "check_dropout",
@@ -93,13 +101,14 @@ __all__ = [
     "check_gradients", "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
     "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
     "check_linear_regression_gradients", "check_logistic_regression_gradients",
-    "check_lr_range_test", "check_minibatch_gradient_descent", "check_minibatch_indices",
+    "check_log_count_ratio", "check_lr_range_test", "check_masked_mean",
+    "check_minibatch_gradient_descent", "check_minibatch_indices",
     "check_minibatches", "check_mixup_batch", "check_mlp_backward", "check_momentum_update",
     "check_nesterov_update", "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot",
     "check_pixel_mean_and_std", "check_pool_output_size", "check_precision_recall", "check_reduce_lr_on_plateau",
     "check_relu_backward", "check_rmsprop_update", "check_scalar", "check_sgd_update",
     "check_shift_images", "check_smoothed_cross_entropy", "check_softmax", "check_step_lr", "check_total_updates",
-    "check_train_epoch", "check_train_step", "check_update_running_stats",
+    "check_train_epoch", "check_train_step", "check_two_class_logits", "check_update_running_stats",
     "check_warmup_cosine_lr",
     "check_transfer_parameter_groups",
 ]

@@ -4,7 +4,8 @@
 and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
 (`diagnostics`) and a run, or several side by side, in a few numbers (`summary`);
 gradient accumulation (`accumulation`), and data-parallel training with torch.distributed
-(`distributed`, a script for torchrun, imported on its own: `python -m` runs it);
+(`distributed`, a script for torchrun, imported on its own: `python -m` runs it); the
+binary classifier's two losses, one-logit BCE and two-class softmax, shown equal (`losses`);
 `tensorboard.TensorBoardLogger`, a callback writing what fit logs for TensorBoard (imported on
 its own too, so that only a kernel that logs to TensorBoard loads its writer and protobuf).
 """
@@ -15,6 +16,7 @@ from .diagnostics import layer_statistics
 from .fit import TrainingRun, fit
 from .history import History
 from .loop import EpochStats, EvalStats, batch_progress, evaluate, train_epoch, train_step
+from .losses import two_class_logits
 from .search import (
     OptunaPruning, SearchTrial, best_so_far, best_trial, choice, grid_configurations, grid_search, log_uniform,
     mean_and_sd, optuna_search, random_search, repeat_over_seeds, search_table, trials_from_study, uniform,
@@ -27,6 +29,7 @@ __all__ = [
     "ModelCheckpoint", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table", "evaluate", "fit",
     "layer_statistics", "load_checkpoint", "run_summary", "save_checkpoint", "train_epoch",
     "train_step",
+    "two_class_logits",
     "InEvalMode", "OptunaPruning", "SearchTrial", "best_so_far", "best_trial", "choice", "few_shot_subset",
     "grid_configurations", "grid_search", "log_uniform", "mean_and_sd", "optuna_search", "random_search",
     "repeat_over_seeds", "search_table", "split_by_classes", "transfer_parameter_groups", "trials_from_study",
