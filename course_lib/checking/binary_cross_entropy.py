@@ -45,6 +45,8 @@ from torch import where as _where
 from torch.autograd import grad as _autograd_grad
 from torch.nn.functional import binary_cross_entropy_with_logits as _torch_binary_cross_entropy_with_logits
 
+from course_lib.scratch import regression as _scratch_regression
+
 from ._trusted import default_rng, isclose, np
 from .failure import CheckFailure, fail, kind_of, mistake, number
 from .graph import agrees, input_gradient, report_gradient
@@ -66,7 +68,8 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = exercise(_Notebook.binary_cross_entropy_with_
     torch.nn.functional.binary_cross_entropy_with_logits, torch.nn.BCEWithLogitsLoss,
     torch.binary_cross_entropy_with_logits, torch.nn.functional.logsigmoid, torch.nn.LogSigmoid,
     torch.nn.functional.softplus, torch.nn.Softplus, torch.nn.functional.binary_cross_entropy, torch.nn.BCELoss,
-    ("torch._C._nn.binary_cross_entropy", torch._C._nn.binary_cross_entropy)))
+    ("torch._C._nn.binary_cross_entropy", torch._C._nn.binary_cross_entropy),
+    _scratch_regression.binary_cross_entropy_with_logits))  # 01's numpy version
 
 RECIPE = ("the loss of each element is max(z, 0) - z * y + log1p(exp(-|z|)) — torch.clamp(input, min=0) "
           "- input * target + torch.log1p(torch.exp(-input.abs())) —, equal to -[y log sigmoid(z) + "

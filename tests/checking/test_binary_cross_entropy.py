@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_lib import scratch
 from course_lib.checking.binary_cross_entropy import MISTAKES, SCENARIOS, check_binary_cross_entropy_with_logits
 from course_lib.checking.failure import DelegationFailure
 from tests.calls import counted
@@ -82,6 +83,9 @@ def test_the_check_leaves_the_global_random_states_alone():
      "torch.nn.functional.softplus"),
     (lambda input, target, reduction="mean": F.binary_cross_entropy(torch.sigmoid(input), target, reduction=reduction),
      "torch.nn.functional.binary_cross_entropy"),
+    (lambda input, target, reduction="mean": torch.as_tensor(
+        scratch.binary_cross_entropy_with_logits(input.detach().numpy(), target.numpy(), reduction=reduction)),
+     "course_lib.scratch.binary_cross_entropy_with_logits"),
 ])
 def test_torchs_loss_and_its_stable_pieces_are_not_an_answer(function, called):
     with pytest.raises(DelegationFailure, match=f"called {called}, which does what this exercise asks"):
