@@ -40,7 +40,8 @@ def difference(actual, expected, item="item"):
     position = first_difference(actual, expected)
     if position is None:
         return f"the {len(expected)} {item}s expected"
-    counts = f"{len(actual)} {item}s where {len(expected)} are expected; the first difference is at position {position}: "
+    counts = (f"{len(actual)} {item}s where {len(expected)} are expected; the first difference is at position "
+              f"{position}: ")
     if position >= len(actual):
         what = f"the {item}s end where {repr(_plain(expected[position]))} is expected"
     elif position >= len(expected):

@@ -20,7 +20,10 @@ shows the offsets and what EmbeddingBag made of them.
 The answer runs through the harness, on copies of its sequences, under the delegation
 watch: it must not run its course_lib reference.
 """
-from builtins import IndexError, RuntimeError, all, bool, callable, enumerate, int, isinstance, len, list, range, str, tuple, type, zip
+from builtins import (
+    IndexError, RuntimeError, all, bool, callable, enumerate, int, isinstance, len, list, range, str, tuple, type,
+    zip,
+)
 from types import SimpleNamespace
 
 import torch
@@ -120,7 +123,8 @@ MISTAKES = (
     _variant("offsets holds each sequence's length, not where it starts: offsets[i] is the sum of the lengths "
              "before sequence i, [0, len0, len0 + len1, …].", lambda starts, lengths: list(lengths)),
     _variant("offsets holds where each sequence ends (the running sums of the lengths), not where it starts: "
-             "shift them by one — start with 0 and leave out the total.", lambda starts, lengths: _running_sums(lengths)),
+             "shift them by one — start with 0 and leave out the total.",
+             lambda starts, lengths: _running_sums(lengths)),
     _variant("each start after the first is one too small — the position of the previous sequence's last id: "
              "sequence i starts at the sum of the lengths before it, with no - 1.",
              lambda starts, lengths: starts[:1] + [start - 1 for start in starts[1:]]),
@@ -203,7 +207,8 @@ def check_embedding_bag_offsets(embedding_bag_offsets, *, seed=0):
         input, offsets = _check_kind(context, answer.run(context, sequences))
         runs.append(SimpleNamespace(context=context, sequences=sequences, input=_as_list(input),
                                     offsets=_as_list(offsets), bags=_bag_sums(weight, input, offsets),
-                                    expected=_expected_structure(sequences), expected_sums=_own_sums(weight, sequences)))
+                                    expected=_expected_structure(sequences),
+                                    expected_sums=_own_sums(weight, sequences)))
     wrong = [run for run in runs if not _right(run)]
     if not wrong:
         return

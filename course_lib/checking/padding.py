@@ -21,7 +21,9 @@ that differs.
 The answer runs through the harness, on copies of its sequences, under the delegation
 watch: it must not run its course_lib reference nor torch's pad_sequence.
 """
-from builtins import ValueError, all, bool, dict, enumerate, int, isinstance, len, list, max, range, set, str, tuple, zip
+from builtins import (
+    ValueError, all, bool, dict, enumerate, int, isinstance, len, list, max, range, set, str, tuple, zip,
+)
 from types import SimpleNamespace
 
 import torch

@@ -28,7 +28,9 @@ The answer runs through the harness, on copies of its lists, under the delegatio
 must not run its course_lib reference nor `build_vocab_from_iterator`, which runs it.
 `collections.Counter` is a building block it may use.
 """
-from builtins import all, callable, dict, enumerate, int, isinstance, len, list, range, repr, set, sorted, str, tuple, zip
+from builtins import (
+    all, callable, dict, enumerate, int, isinstance, len, list, range, repr, set, sorted, str, tuple, zip,
+)
 from types import SimpleNamespace
 
 from course_lib.data import vocab as _vocab
@@ -50,7 +52,8 @@ SHOWN_LISTS = 4  # token lists up to this many are shown in messages
 REVIEWS = [["good", "film"], ["bad", "film"], ["good", "good", "plot"]]
 TIES = [["zany", "plot", "acting"], ["plot", "zany", "acting", "bad"], ["film"]]
 RARE_AND_COMMON = [["the", "film", "the", "plot"], ["the", "acting", "film", "dull"], ["the", "film", "odd"]]
-SEVERAL_KEPT = [["the", "film", "the", "plot", "good"], ["the", "film", "plot", "good", "dull"], ["film", "acting", "good"]]
+SEVERAL_KEPT = [["the", "film", "the", "plot", "good"], ["the", "film", "plot", "good", "dull"],
+                ["film", "acting", "good"]]
 WITH_UNK = [["<unk>", "film", "<unk>", "good"], ["<unk>", "plot", "film", "<unk>"], ["<unk>", "good"]]
 _ZIPF_WORDS = ("the", "a", "film", "movie", "good", "bad", "plot", "acting", "great", "not", "story", "boring",
                "script", "actors", "funny", "scene", "ending", "worst", "best", "music", "love", "waste", "!", "?")
@@ -121,7 +124,10 @@ def _expected(token_lists, min_freq=1, specials=None, special_first=True, max_to
         ordered.sort(key=counted.get, reverse=True)
     else:
         ordered = order(counted)
-    size = None if max_tokens is None else (max_tokens - len(specials) if cut_size is None else cut_size(max_tokens, specials))
+    if max_tokens is None:
+        size = None
+    else:
+        size = max_tokens - len(specials) if cut_size is None else cut_size(max_tokens, specials)
     if size is not None and cut_before_taking_out:
         ordered = ordered[:size]
     kept = [token for token in ordered
@@ -198,8 +204,8 @@ def _check_kind(context, result):
     if not isinstance(result, list):
         cause = (": did the function end without a `return` statement?" if result is None else
                  ": list(...) turns it into one." if isinstance(result, tuple) else
-                 ": the exercise asks for the tokens in id order, not a mapping to their ids." if isinstance(result, dict)
-                 else ".")
+                 ": the exercise asks for the tokens in id order, not a mapping to their ids."
+                 if isinstance(result, dict) else ".")
         fail(f"{context} returned {kind_of(result)}, but a list of str (the tokens in id order) is expected{cause}",
              RECIPE)
     for position, token in enumerate(result):

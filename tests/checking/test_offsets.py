@@ -17,7 +17,9 @@ NAME = "embedding_bag_offsets"
 def by_cumsum(sequences):
     lengths = [len(ids) for ids in sequences]
     input = torch.tensor([int(token) for ids in sequences for token in ids], dtype=torch.int64)
-    offsets = torch.tensor([0] + lengths[:-1], dtype=torch.int64).cumsum(0) if sequences else torch.zeros(0, dtype=torch.int64)
+    if not sequences:
+        return input, torch.zeros(0, dtype=torch.int64)
+    offsets = torch.tensor([0] + lengths[:-1], dtype=torch.int64).cumsum(0)
     return input, offsets
 
 
@@ -200,9 +202,9 @@ def test_float_ids_from_an_empty_sequence_are_told():
         return input, by_a_loop(sequences)[1]
 
     message = failure_message(check_embedding_bag_offsets, named(NAME, concatenates_floats))
-    assert message.startswith("embedding_bag_offsets(sequences) with an empty sequence in the middle: input has dtype "
-                              "torch.float64, but int64 is expected — np.concatenate of no arrays, or np.array([]), is "
-                              "float64")
+    assert message.startswith("embedding_bag_offsets(sequences) with an empty sequence in the middle: input has "
+                              "dtype torch.float64, but int64 is expected — np.concatenate of no arrays, or "
+                              "np.array([]), is float64")
 
 
 def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):

@@ -201,8 +201,10 @@ def test_positional_options_are_shown_and_checked():
         return with_a_counter(iterator, min_freq, specials, special_first, max_tokens)
 
     message = failure_message(check_vocabulary_tokens, named(NAME, keywords_only))
-    assert "vocabulary_tokens(token_lists, 3, ['<unk>'], True, 8) with every argument by position raised TypeError" in message
-    assert "the signature is vocabulary_tokens(iterator, min_freq=1, specials=None, special_first=True, max_tokens=None)" in message
+    assert ("vocabulary_tokens(token_lists, 3, ['<unk>'], True, 8) with every argument by position raised TypeError"
+            in message)
+    assert ("the signature is vocabulary_tokens(iterator, min_freq=1, specials=None, special_first=True, "
+            "max_tokens=None)" in message)
 
 
 @pytest.mark.parametrize("result, phrase", [
