@@ -12,18 +12,20 @@ samples still takes an optimizer step — round up unless drop_last=True."
   argument changed in place, an input kept by reference or a call of the course's own
   solution into a CheckFailure with the shared advice. `DelegationFailure` is the CheckFailure of an
   answer that ran what it was meant to write itself.
-- `values`: check_array, check_scalar, check_integer — for any exercise.
+- `values`: check_array, check_scalar, check_integer — for any exercise; `lists`: how a list or
+  row that differs is shown (whole when short, else around its first difference).
 - `batching`, `regression`, `training`, `softmax`, `backprop`, `gradient_check`, `initialization`,
   `classification`, `optimizers`, `schedules`, `penalties`, `dropout`, `clipping`, `early_stopping`,
   `normalization`, `running_stats`, `normalization_backward`, `augmentation`, and for 06
   `output_sizes`, `convolution`, `channel_statistics`, `distributed`, `accumulation`,
-  `pixel_statistics`, `calibration`, `label_smoothing`, and for 07's binary classifiers
+  `pixel_statistics`, `calibration`, `label_smoothing`, and for 07 the text pipeline's
+  `tokenization`, `vocabulary`, `padding`, `offsets`, `hashing` and the binary classifiers'
   `log_count_ratio`, `binary_accuracy`, `binary_cross_entropy`, `two_class_logits`, `pooling`:
   checks of whole functions, one module per topic (`graph` finds the tensor an answer was
-  given in its result's autograd graph, for the checks of a gradient). They run the
-  student's function on inputs of their own and compute the expected values with torch
-  (float64, autograd), never with the course_lib references, which they import only to
-  declare each exercise (its signature, and that the answer must not run it);
+  given in its result's autograd graph, for the checks of a gradient). They run the student's function on inputs of their own
+  and compute the expected values with torch (float64, autograd) or their own small
+  computation from the definition, never with the course_lib references, which they import
+  only to declare each exercise (its signature, and that the answer must not run it);
   `check_gradients` compares named gradients for any later exercise.
 
 Tamper-proofing: the checks run in the student's kernel, after the student's code, which
@@ -60,16 +62,19 @@ from .dropout import check_dropout
 from .early_stopping import check_early_stopper
 from .failure import CheckFailure, DelegationFailure
 from .gradient_check import check_numerical_gradient
+from .hashing import check_hashed_ngrams
 from .initialization import check_kaiming_normal
 from .label_smoothing import check_smoothed_cross_entropy
 from .log_count_ratio import check_log_count_ratio
 from .normalization import check_batch_norm_forward
 from .normalization_backward import check_batch_norm_backward
+from .offsets import check_embedding_bag_offsets
 from .optimizers import (
     check_adam_update, check_adamax_update, check_adamw_update, check_ema_momentum_update,
     check_momentum_update, check_nesterov_update, check_rmsprop_update, check_sgd_update,
 )
 from .output_sizes import check_conv_output_size, check_pool_output_size
+from .padding import check_pad_sequences
 from .penalties import check_l1_penalty_gradients, check_l2_penalty
 from .pixel_statistics import check_pixel_mean_and_std
 from .pooling import check_masked_mean
@@ -83,10 +88,12 @@ from .schedules import (
     check_reduce_lr_on_plateau, check_step_lr, check_warmup_cosine_lr,
 )
 from .softmax import check_cross_entropy, check_softmax
+from .tokenization import check_tokenize
 from .training import check_train_epoch, check_train_step
 from .transfer import check_transfer_parameter_groups
 from .two_class_logits import check_two_class_logits
 from .values import check_array, check_integer, check_scalar
+from .vocabulary import check_vocabulary_tokens
 
 __all__ = [
     "CheckFailure", "DelegationFailure", "check_accumulated_step", "check_adam_update",
@@ -96,19 +103,22 @@ __all__ = [
     "check_confusion_matrix", "check_conv2d", "check_conv_output_size",
     "check_cosine_annealing_lr", "check_cross_entropy", "check_cross_entropy_backward",
     "check_cyclic_lr", "check_distributed_iterations_per_epoch", "check_dropout",
-    "check_early_stopper", "check_ema_momentum_update", "check_expected_calibration_error",
+    "check_early_stopper", "check_ema_momentum_update", "check_embedding_bag_offsets",
+    "check_expected_calibration_error",
     "check_exponential_lr",
-    "check_gradients", "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
+    "check_gradients", "check_hashed_ngrams", "check_integer", "check_iterations_per_epoch", "check_kaiming_normal",
     "check_l1_penalty_gradients", "check_l2_penalty", "check_linear_backward",
     "check_linear_regression_gradients", "check_logistic_regression_gradients",
     "check_log_count_ratio", "check_lr_range_test", "check_masked_mean",
     "check_minibatch_gradient_descent", "check_minibatch_indices",
     "check_minibatches", "check_mixup_batch", "check_mlp_backward", "check_momentum_update",
     "check_nesterov_update", "check_numerical_gradient", "check_one_cycle_lr", "check_one_hot",
+    "check_pad_sequences",
     "check_pixel_mean_and_std", "check_pool_output_size", "check_precision_recall", "check_reduce_lr_on_plateau",
     "check_relu_backward", "check_rmsprop_update", "check_scalar", "check_sgd_update",
-    "check_shift_images", "check_smoothed_cross_entropy", "check_softmax", "check_step_lr", "check_total_updates",
-    "check_train_epoch", "check_train_step", "check_two_class_logits", "check_update_running_stats",
+    "check_shift_images", "check_smoothed_cross_entropy", "check_softmax", "check_step_lr", "check_tokenize",
+    "check_total_updates", "check_train_epoch", "check_train_step", "check_two_class_logits",
+    "check_update_running_stats", "check_vocabulary_tokens",
     "check_warmup_cosine_lr",
     "check_transfer_parameter_groups",
 ]

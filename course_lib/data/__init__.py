@@ -1,11 +1,20 @@
-"""Datasets and batching: loaders with a checksummed download cache, mini-batches; text
-features (bag of words, NBSVM's log-count ratio)."""
+"""Datasets and batching: loaders with a checksummed download cache, mini-batches, and
+07's text pipeline (tokens, vocabulary, sequences of ids as networks take them, text
+features: bag of words, NBSVM's log-count ratio)."""
 from .batching import iterations_per_epoch, minibatch_indices, minibatches, total_updates
 from .imdb import load_imdb
 from .mnist import load_mnist
+from .sequences import (
+    BagBatches, LengthBucketSampler, PaddedBatches, SequenceDataset, embedding_bag_offsets, hashed_ngrams,
+    pad_sequences, padded_dataset,
+)
+from .text import ngrams, normalize, tokenize
 from .text_features import bag_of_words, log_count_ratio
+from .vocab import Vocab, build_vocab_from_iterator, vocabulary_tokens
 
 __all__ = [
-    "bag_of_words", "iterations_per_epoch", "load_imdb", "load_mnist", "log_count_ratio", "minibatch_indices",
-    "minibatches", "total_updates",
+    "BagBatches", "LengthBucketSampler", "PaddedBatches", "SequenceDataset", "Vocab", "bag_of_words",
+    "build_vocab_from_iterator", "embedding_bag_offsets", "hashed_ngrams", "iterations_per_epoch",
+    "load_imdb", "load_mnist", "log_count_ratio", "minibatch_indices", "minibatches", "ngrams", "normalize",
+    "pad_sequences", "padded_dataset", "tokenize", "total_updates", "vocabulary_tokens",
 ]
