@@ -24,7 +24,7 @@ grad), under the delegation watch: writing the smoothing is the exercise, so it 
 torch's cross-entropy (F.cross_entropy, nn.CrossEntropyLoss, the C function under them).
 F.log_softmax and F.nll_loss are building blocks it may use.
 """
-from builtins import all, bool, enumerate, float, getattr, int, isinstance, len, set, tuple
+from builtins import all, enumerate, float, int, isinstance, tuple
 from types import SimpleNamespace
 
 import torch
@@ -37,8 +37,9 @@ from torch.nn.functional import cross_entropy as _torch_cross_entropy
 from torch.nn.functional import log_softmax as _log_softmax
 from torch.nn.functional import one_hot as _one_hot
 
-from ._trusted import default_rng, isclose
+from ._trusted import default_rng
 from .failure import CheckFailure, fail, kind_of, mistake, number
+from .graph import agrees, input_gradient, report_gradient
 from .harness import Answer, exercise
 from .values import check_array
 
@@ -178,49 +179,12 @@ DETACHED_SMOOTHING = ("the loss is right but its gradient is only that of (1 - l
 
 # ---------------------------------------------------------------------------- checking
 
-def _leaves(loss):
-    """The tensors requiring grad that `loss` was computed from: the leaves of its graph."""
-    nodes, seen, leaves = [loss.grad_fn], set(), []
-    while nodes:
-        node = nodes.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        variable = getattr(node, "variable", None)  # an AccumulateGrad node holds its leaf
-        if variable is not None:
-            leaves.append(variable)
-        nodes += [parent for parent, _ in node.next_functions]
-    return leaves
-
-
-def _gradient(context, loss, input_shape):
-    """The gradient of the answer's loss with respect to the input it was given."""
-    __tracebackhide__ = True
-    if not loss.requires_grad:
-        fail(f"{context} returned a loss autograd cannot differentiate (requires_grad=False): it was computed "
-             f"outside autograd's graph — from input.detach(), .item(), .numpy() or under torch.no_grad() — "
-             f"so loss.backward() could not train a network. Compute it from input with torch operations.",
-             RECIPE)
-    inputs = [leaf for leaf in _leaves(loss) if tuple(leaf.shape) == input_shape]
-    if len(inputs) != 1:
-        fail(f"{context} returned a loss whose graph does not lead back to input: compute it from input "
-             f"itself, with torch operations.", RECIPE)
-    with _enable_grad():
-        return _autograd_grad(loss, inputs)[0]
-
-
 def _expected(input, target, epsilon):
     """F.cross_entropy's loss and its gradient with respect to input, in float64."""
     leaf = input.detach().to(_torch_float64).requires_grad_()
     with _enable_grad():
         loss = _torch_cross_entropy(leaf, target, label_smoothing=epsilon)
         return loss.detach(), _autograd_grad(loss, [leaf])[0]
-
-
-def _agrees(value, wanted, dtype):
-    rtol, atol = TOLERANCES[dtype]
-    return bool(isclose(value.detach().to(_torch_float64).numpy(), wanted.detach().numpy(), rtol=rtol,
-                        atol=atol).all())
 
 
 def _check_loss_kind(context, loss, current):
@@ -260,7 +224,7 @@ def check_smoothed_cross_entropy(smoothed_cross_entropy, *, seed=0):
                    f"{tuple(input.shape)})")
         loss = answer.run(context, *args, **kwargs)
         _check_loss_kind(context, loss, current)
-        gradient = _gradient(context, loss, tuple(input.shape))
+        gradient = input_gradient(context, loss, "input", tuple(input.shape), hint=RECIPE)
         expected_loss, expected_gradient = _expected(input, target, epsilon)
         runs.append(SimpleNamespace(context=context, input=input.to(_torch_float64), target=target,
                                     epsilon=epsilon, dtype=current.dtype, loss=loss.detach(),
@@ -272,12 +236,12 @@ def check_smoothed_cross_entropy(smoothed_cross_entropy, *, seed=0):
 
 def _report_loss(runs):
     __tracebackhide__ = True
-    wrong = [run for run in runs if not _agrees(run.loss, run.expected_loss, run.dtype)]
+    wrong = [run for run in runs if not agrees(run.loss, run.expected_loss, TOLERANCES[run.dtype])]
     if not wrong:
         return
     first = wrong[0]
     for candidate in MISTAKES:
-        if all(_agrees(run.loss, candidate(run.input, run.target, run.epsilon), run.dtype) for run in runs):
+        if all(agrees(run.loss, candidate(run.input, run.target, run.epsilon), TOLERANCES[run.dtype]) for run in runs):
             fail(f"{first.context} returned a loss of {number(first.loss.item())}, expected "
                  f"{number(first.expected_loss.item())}: {candidate.explanation}", RECIPE)
     rtol, atol = TOLERANCES[first.dtype]
@@ -298,15 +262,6 @@ def _detached_smoothing_gradient(run):
 
 def _report_gradient(runs):
     __tracebackhide__ = True
-    wrong = [run for run in runs if not _agrees(run.gradient, run.expected_gradient, run.dtype)]
-    if not wrong:
-        return
-    first = wrong[0]
-    if all(_agrees(run.gradient, _detached_smoothing_gradient(run), run.dtype) for run in runs):
-        fail(f"{first.context}: {DETACHED_SMOOTHING}", RECIPE)
-    rtol, atol = TOLERANCES[first.dtype]
-    try:
-        check_array("input.grad", first.gradient, first.expected_gradient.to(first.dtype), rtol=rtol, atol=atol)
-    except CheckFailure as failure:
-        fail(f"{first.context}: the loss is right, but after loss.backward() {failure.message} Expected: "
-             f"F.cross_entropy's gradient with label_smoothing.", RECIPE)
+    report_gradient(runs, TOLERANCES, name="input.grad", lead="the loss is right, but after loss.backward()",
+                    expected="Expected: F.cross_entropy's gradient with label_smoothing.", hint=RECIPE,
+                    variants=((_detached_smoothing_gradient, DETACHED_SMOOTHING),))
