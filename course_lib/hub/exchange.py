@@ -31,6 +31,7 @@ SUBMITTED_DIRECTORY = "submitted"
 SUBMISSION_KEYS = ("timestamp.txt", "submission_secret.txt")
 EXCHANGE_ROOT_MODE = 0o1777
 COURSE_EXCHANGE_MODE = 0o755
+FEEDBACK_MODE = 0o644
 
 
 def create_exchange(root, course_id, instructor):
@@ -128,6 +129,10 @@ def release_feedback(course_root, assignment):
         outgoing = course_root / FEEDBACK_DIRECTORY / student / assignment
         shutil.rmtree(outgoing, ignore_errors=True)
         shutil.copytree(feedback, outgoing)
+        for page in outgoing.glob("*.html"):
+            # `course grade` writes private files, and nbgrader copies their mode into the
+            # exchange: the student must read theirs (found only by its hash)
+            page.chmod(FEEDBACK_MODE)
         for key in SUBMISSION_KEYS:
             shutil.copy(submitted / key, outgoing / key)
         released.append(student)

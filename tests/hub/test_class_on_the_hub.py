@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import bootstrap
 from course_lib.hub.setup import ROLES_DIRECTORY
@@ -81,7 +82,12 @@ def assignment_list(page):
 def press(page, listing, label):
     """Press the button `label` in the row of ASSIGNMENT in the Assignment List's `listing`."""
     row = page.locator(f"#{listing} .list_item:visible", has_text=ASSIGNMENT).first
-    row.wait_for(timeout=EXCHANGE_MS)
+    try:
+        row.wait_for(timeout=EXCHANGE_MS)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(bootstrap.ROOT / "build" / "test-artifacts" / "browser" / f"hub-no-{listing}-failed.png"))
+        shown = page.locator(".jp-Activity:visible").first.inner_text() if page.locator(".jp-Activity:visible").count() else ""
+        raise AssertionError(f"the Assignment List shows no {ASSIGNMENT} in {listing}; it shows:\n{shown[:2000]}") from None
     row.get_by_role("button", name=label).click()
 
 
