@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import CourseError
 from ..grading.course import CONFIG_FILE, RELEASE_DIRECTORY, SOURCE_DIRECTORY, course_config
 from . import accounts
-from .exchange import create_exchange
+from .exchange import GRADES_DIRECTORY, create_exchange
 from .roster import Roster
 
 STATE_FILE = "hub.json"
@@ -154,8 +154,6 @@ def create_instructor_course(instructor, course_root, exchange, course_id):
 def set_up(roster, state_dir, exchange, course_root, data_dir=None, python=sys.executable):
     """Accounts, exchange, the instructor's course folders, role settings and proxy;
     returns the HubState written to STATE/hub.json."""
-    from .exchange import GRADES_DIRECTORY
-
     accounts.require_root("setting up the hub")
     state_dir, course_root = Path(state_dir).resolve(), Path(course_root).resolve()
     course_id = course_config(course_root).CourseDirectory.course_id
