@@ -50,8 +50,9 @@ class Discovery:
 @contextmanager
 def opened(path):
     """The folder of submissions at `path`: the folder itself, or a .zip unpacked into a
-    temporary folder (refusing members that would land outside it)."""
-    path = Path(path)
+    temporary folder (refusing members that would land outside it). Absolute either way:
+    the grading workers run in folders of their own, where a relative path finds nothing."""
+    path = Path(path).resolve()
     if path.is_dir():
         yield path
         return

@@ -52,6 +52,20 @@ def test_zip_is_unpacked(tmp_path):
         assert [s.student for s in discover(folder, RELEASED).submissions] == ["ada"]
 
 
+@pytest.mark.parametrize("kind", ["folder", "zip"])
+def test_a_relative_path_is_opened_as_an_absolute_one(tmp_path, monkeypatch, kind):
+    # the grading workers run in folders of their own, where a relative path finds nothing
+    touch(tmp_path / "class" / "ada_epochs_iterations.ipynb")
+    if kind == "zip":
+        with zipfile.ZipFile(tmp_path / "class.zip", "w") as zipped:
+            zipped.write(tmp_path / "class" / "ada_epochs_iterations.ipynb", "ada_epochs_iterations.ipynb")
+    monkeypatch.chdir(tmp_path)
+    with opened("class" if kind == "folder" else "class.zip") as folder:
+        [submission] = discover(folder, RELEASED).submissions
+        monkeypatch.chdir("/")
+        assert submission.notebooks["epochs_iterations"].is_file()
+
+
 def test_zip_members_cannot_escape(tmp_path):
     archive = tmp_path / "evil.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
