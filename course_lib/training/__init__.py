@@ -14,7 +14,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .diagnostics import layer_statistics
 from .fit import TrainingRun, fit
 from .history import History
-from .loop import EpochStats, EvalStats, batch_progress, evaluate, train_epoch, train_step
+from .loop import EpochStats, EvalStats, batch_progress, evaluate, model_outputs, train_epoch, train_step
 from .search import (
     OptunaPruning, SearchTrial, best_so_far, best_trial, choice, grid_configurations, grid_search, log_uniform,
     mean_and_sd, optuna_search, random_search, repeat_over_seeds, search_table, trials_from_study, uniform,
@@ -25,7 +25,7 @@ from .transfer import InEvalMode, few_shot_subset, split_by_classes, transfer_pa
 __all__ = [
     "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
     "ModelCheckpoint", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table", "evaluate", "fit",
-    "layer_statistics", "load_checkpoint", "run_summary", "save_checkpoint", "train_epoch",
+    "layer_statistics", "load_checkpoint", "model_outputs", "run_summary", "save_checkpoint", "train_epoch",
     "train_step",
     "InEvalMode", "OptunaPruning", "SearchTrial", "best_so_far", "best_trial", "choice", "few_shot_subset",
     "grid_configurations", "grid_search", "log_uniform", "mean_and_sd", "optuna_search", "random_search",
