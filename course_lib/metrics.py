@@ -31,7 +31,8 @@ def accuracy(scores, targets):
 
     `scores` is [N, C] (prediction: the argmax class), [N] integer predicted classes, or
     [N] / [N, 1] float logits of the positive class (prediction: 1 where the logit is > 0);
-    `targets` holds N class indices (0/1 for logits), or [N, C] class probabilities — one-hot
+    `targets` holds N class indices (0/1 for logits, int or float — `BCEWithLogitsLoss`
+    wants float targets —, [N] or [N, 1]), or [N, C] class probabilities — one-hot
     rows, or soft targets such as mixup's — whose largest entry is the target class. numpy
     arrays and torch tensors are both accepted.
     """
@@ -53,6 +54,10 @@ def count_correct(scores, targets):
     if targets.ndim != 1:
         raise ValueError(f"targets must be N class indices or [N, C] class probabilities, "
                          f"got shape {targets.shape}")
+    if targets.dtype.kind == "f" and not np.all(targets == np.round(targets)):
+        # a fractional target (a smoothed 0.9) would never equal a class and count as wrong
+        raise ValueError("targets of shape [N] are class indices, whole numbers even as floats (0.0/1.0 for "
+                         "BCEWithLogitsLoss); got fractional values — pass the hard labels, e.g. targets > 0.5")
     if len(scores) != len(targets):
         raise ValueError(f"scores hold {len(scores)} samples but targets {len(targets)}")
     if len(targets) == 0:

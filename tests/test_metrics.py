@@ -32,6 +32,24 @@ def test_single_logits_predict_class_1_above_zero():
     assert accuracy(torch.tensor(logits)[:, None], torch.tensor(targets, dtype=torch.float32)[:, None]) == 3 / 5
 
 
+@pytest.mark.parametrize("logit_shape", ["[N]", "[N, 1]"])
+@pytest.mark.parametrize("target_shape", ["[N]", "[N, 1]"])
+@pytest.mark.parametrize("target_dtype", [torch.int64, torch.float32])
+def test_binary_logits_score_against_int_or_float_targets_of_either_shape(logit_shape, target_shape, target_dtype):
+    logits = torch.tensor([-2.0, -0.1, 0.0, 0.3, 5.0, 1.0])
+    targets = torch.tensor([0, 1, 0, 1, 0, 1], dtype=target_dtype)
+    logits = logits[:, None] if logit_shape == "[N, 1]" else logits
+    targets = targets[:, None] if target_shape == "[N, 1]" else targets
+    # [N, 1] against [N] must not broadcast to [N, N] pairs
+    assert accuracy(logits, targets) == 4 / 6
+    assert accuracy(logits.numpy(), targets.numpy()) == 4 / 6
+
+
+def test_fractional_targets_are_refused_rather_than_counted_wrong():
+    with pytest.raises(ValueError, match="fractional values.*targets > 0.5"):
+        accuracy(torch.tensor([1.0, -1.0]), torch.tensor([0.9, 0.1]))
+
+
 def test_class_probabilities_as_targets_count_their_largest_class():
     scores = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     one_hot = np.eye(3)[[0, 1, 1, 2]]

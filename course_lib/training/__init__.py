@@ -15,7 +15,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .diagnostics import layer_statistics
 from .fit import TrainingRun, fit
 from .history import History
-from .loop import EpochStats, EvalStats, batch_progress, evaluate, train_epoch, train_step
+from .loop import EpochStats, EvalStats, batch_progress, evaluate, model_outputs, train_epoch, train_step
 from .losses import two_class_logits
 from .search import (
     OptunaPruning, SearchTrial, best_so_far, best_trial, choice, grid_configurations, grid_search, log_uniform,
@@ -27,7 +27,7 @@ from .transfer import InEvalMode, few_shot_subset, split_by_classes, transfer_pa
 __all__ = [
     "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
     "ModelCheckpoint", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table", "evaluate", "fit",
-    "layer_statistics", "load_checkpoint", "run_summary", "save_checkpoint", "train_epoch",
+    "layer_statistics", "load_checkpoint", "model_outputs", "run_summary", "save_checkpoint", "train_epoch",
     "train_step",
     "two_class_logits",
     "InEvalMode", "OptunaPruning", "SearchTrial", "best_so_far", "best_trial", "choice", "few_shot_subset",

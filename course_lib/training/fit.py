@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 import torch
+from torch.nn.utils.rnn import PackedSequence
 from tqdm.auto import tqdm
 
 from ..errors import CourseError
@@ -16,7 +17,7 @@ from ..metrics import accuracy
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, restore_callback_states, restore_random_states, restore_training_state
 from .history import History
-from .loop import batch_progress
+from .loop import batch_progress, model_outputs
 
 SCHEDULER_INTERVALS = ("epoch", "iteration")
 RESERVED_NAMES = ("loss", "lr", "grad_norm", "step", "epoch", "seconds")
@@ -44,11 +45,15 @@ def fit(model, train_loader, *, loss_fn, optimizer, epochs, val_loader=None, sch
     """Train `model` for `epochs` passes over `train_loader`; returns the `History`.
 
     - `loss_fn(outputs, targets)` returns the batch's mean loss; `train_loader` yields
-      (inputs, targets) pairs (tensors), moved to `device` (default: the model's).
+      (inputs, targets) pairs, moved to `device` (default: the model's). `inputs` is a
+      tensor, or a tuple (or list) of tensors — (padded, lengths), (input, offsets) — which
+      the model gets as separate arguments, `model(*inputs)`; batch sizes are counted by
+      the targets.
     - `metrics`: {name: fn(outputs, targets) -> float}, computed per batch on the training
       outputs (before the step, in training mode) and on validation batches; epoch values
       are sample-weighted means over the batches. Default {"accuracy": accuracy} (for
-      [N, C] scores or binary logits with class-index targets); pass {} for regression.
+      [N, C] scores, or [N] binary logits with 0/1 targets, int or float as
+      `BCEWithLogitsLoss` takes them); pass {} for regression.
     - `scheduler` is stepped after the optimizer every iteration or at every epoch end
       (`scheduler_interval`); a ReduceLROnPlateau is stepped at epoch ends with the
       epoch's `scheduler_monitor` value (default "val_loss").
@@ -56,7 +61,8 @@ def fit(model, train_loader, *, loss_fn, optimizer, epochs, val_loader=None, sch
       after every N-th optimizer step.
     - `clip_grad_norm=max_norm` rescales the gradients as
       `torch.nn.utils.clip_grad_norm_(parameters, max_norm)` does; the recorded grad_norm
-      is always the norm before clipping.
+      is always the norm before clipping. Sparse gradients (`nn.EmbeddingBag(sparse=True)`),
+      which torch's clipping refuses, count and are clipped the same way.
     - `callbacks`: `Callback`s (EarlyStopping, ModelCheckpoint, ...).
     - `resume_from`: a checkpoint written by ModelCheckpoint; training continues after its
       epoch up to `epochs` in total, exactly as the uninterrupted run would have (pass
@@ -96,7 +102,7 @@ def fit(model, train_loader, *, loss_fn, optimizer, epochs, val_loader=None, sch
         for inputs, targets in train_loader:
             inputs, targets = _to(inputs, device), _to(targets, device)
             optimizer.zero_grad()  # .backward() adds to .grad, so clear the previous step's
-            outputs = model(inputs)
+            outputs = model_outputs(model, inputs)
             loss = loss_fn(outputs, targets)
             loss.backward()
             grad_norm = _gradient_norm(trainable, clip_grad_norm)
@@ -109,7 +115,7 @@ def fit(model, train_loader, *, loss_fn, optimizer, epochs, val_loader=None, sch
                       **_metric_values(metrics, outputs.detach(), targets), "lr": lr, "grad_norm": grad_norm}
             run.history.iterations.append(record)
             # loss_fn and the metrics average over their batch; undo that so a small last
-            # batch weighs less
+            # batch weighs less (counted by the targets: the inputs may be a tuple)
             batch_size = len(targets)
             for name in ("loss", *metrics):
                 sums[name] = sums.get(name, 0.0) + record[name] * batch_size
@@ -176,15 +182,37 @@ def _check_metric_names(metrics):
 
 
 def _to(batch_part, device):
-    return batch_part.to(device) if isinstance(batch_part, torch.Tensor) else batch_part
+    """`batch_part` on `device`: a tensor (or a PackedSequence), or tuples and lists of
+    them, nested to any depth; anything else as it is."""
+    if isinstance(batch_part, (torch.Tensor, PackedSequence)):
+        return batch_part.to(device)
+    if type(batch_part) in (tuple, list):  # not namedtuples, whose fields are not a sequence of parts
+        return type(batch_part)(_to(part, device) for part in batch_part)
+    return batch_part
 
 
 def _gradient_norm(parameters, max_norm):
     """The global L2 norm of the gradients before clipping; clips in place if max_norm."""
+    gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    if any(gradient.is_sparse for gradient in gradients):
+        return _sparse_aware_gradient_norm(gradients, max_norm)
     if max_norm is not None:
         return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
-    gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
     return float(torch.nn.utils.get_total_norm(gradients)) if gradients else 0.0
+
+
+def _sparse_aware_gradient_norm(gradients, max_norm):
+    """What clip_grad_norm_ computes, for gradients of which some are sparse (torch's norm
+    refuses them): a sparse gradient's norm is that of its values once repeated indices
+    are summed (coalesce); the clipping factor max_norm / (norm + 1e-6), at most 1,
+    scales every gradient, as torch's."""
+    total_norm = torch.nn.utils.get_total_norm(
+        [gradient.coalesce().values() if gradient.is_sparse else gradient for gradient in gradients])
+    if max_norm is not None:
+        factor = torch.clamp(max_norm / (total_norm + 1e-6), max=1.0)
+        for gradient in gradients:
+            gradient.mul_(factor)
+    return float(total_norm)
 
 
 def _metric_values(metrics, outputs, targets):
@@ -208,7 +236,7 @@ def _evaluate(model, loader, loss_fn, metrics, device):
         with torch.no_grad():
             for inputs, targets in loader:
                 inputs, targets = _to(inputs, device), _to(targets, device)
-                outputs = model(inputs)
+                outputs = model_outputs(model, inputs)
                 values = {"loss": loss_fn(outputs, targets).item(), **_metric_values(metrics, outputs, targets)}
                 for name, value in values.items():
                     sums[name] = sums.get(name, 0.0) + value * len(targets)

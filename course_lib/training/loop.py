@@ -26,10 +26,18 @@ class EvalStats:
     accuracy: float  # fraction of samples classified correctly
 
 
+def model_outputs(model, inputs):
+    """`model(*inputs)` when a batch's inputs are a tuple or list of tensors (a text model's
+    (padded, lengths), an `nn.EmbeddingBag`'s (input, offsets)), else `model(inputs)` — a
+    namedtuple such as a `PackedSequence` is one input."""
+    return model(*inputs) if type(inputs) in (tuple, list) else model(inputs)
+
+
 def train_step(model, inputs, targets, loss_fn, optimizer):
-    """One optimizer step on one mini-batch; returns the batch's loss before the step."""
+    """One optimizer step on one mini-batch; returns the batch's loss before the step.
+    `inputs` is a tensor, or a tuple of tensors passed to the model as separate arguments."""
     optimizer.zero_grad()  # .backward() adds to .grad, so clear the previous step's
-    loss = loss_fn(model(inputs), targets)
+    loss = loss_fn(model_outputs(model, inputs), targets)
     loss.backward()
     optimizer.step()
     return loss.item()
@@ -58,6 +66,7 @@ def train_epoch(model, loader, loss_fn, optimizer, *, progress=False):
         for inputs, targets in loader:
             loss = train_step(model, inputs, targets, loss_fn, optimizer)
             # loss_fn averages over its batch; undo that so a small last batch weighs less
+            # (counted by the targets: the inputs may be a tuple such as (padded, lengths))
             loss_sum += loss * len(targets)
             n_samples += len(targets)
             steps += 1
@@ -76,7 +85,7 @@ def evaluate(model, loader, loss_fn):
     try:
         with torch.no_grad():
             for inputs, targets in loader:
-                scores = model(inputs)
+                scores = model_outputs(model, inputs)
                 loss_sum += loss_fn(scores, targets).item() * len(targets)
                 correct += count_correct(scores, targets)
                 n_samples += len(targets)

@@ -225,3 +225,97 @@ def test_an_empty_training_loader_is_refused():
     model, _, _ = problem()
     with pytest.raises(CourseError, match="no batches"):
         quiet_fit(model, [], epochs=1)
+
+
+class LengthScaledScore(torch.nn.Module):
+    """A model taking two tensors, as the text models' (padded, lengths): sum of the first
+    `length` features of each row, scaled. Records the inputs it was given."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(0.5))
+        self.seen = []
+
+    def forward(self, features, lengths):
+        self.seen.append((type(features), type(lengths)))
+        kept = torch.arange(features.shape[1]) < lengths[:, None]
+        return self.scale * (features * kept).sum(dim=1)
+
+
+def two_input_samples(n_samples, seed=0):
+    """((features, length), float 0/1 target) samples; the DataLoader collates the pairs into a list."""
+    generator = torch.Generator().manual_seed(seed)
+    features = torch.randn(n_samples, 5, generator=generator)
+    lengths = torch.randint(1, 6, (n_samples,), generator=generator)
+    targets = (torch.rand(n_samples, generator=generator) > 0.5).float()
+    return [((features[i], lengths[i]), targets[i]) for i in range(n_samples)], (features, lengths, targets)
+
+
+def test_a_model_of_several_inputs_gets_them_as_arguments_and_epochs_are_weighted_by_the_targets():
+    train_samples, _ = two_input_samples(10)
+    val_samples, (val_features, val_lengths, val_targets) = two_input_samples(6, seed=1)
+    model = LengthScaledScore()
+    train_loader = DataLoader(train_samples, batch_size=4)  # 4, 4 and 2 samples: two inputs each
+    val_loader = DataLoader(val_samples, batch_size=4)
+
+    history = quiet_fit(model, train_loader, epochs=2, val_loader=val_loader, loss_fn=torch.nn.BCEWithLogitsLoss(),
+                        optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+
+    assert set(model.seen) == {(torch.Tensor, torch.Tensor)}
+    assert len(history.iterations) == 6
+    for epoch in range(2):
+        batches = history.iterations[3 * epoch:3 * epoch + 3]
+        for name in ("loss", "accuracy"):  # the default accuracy reads [N] logits against float 0/1 targets
+            expected = (4 * batches[0][name] + 4 * batches[1][name] + 2 * batches[2][name]) / 10
+            assert history[name][epoch] == pytest.approx(expected, rel=1e-12)
+    with torch.no_grad():
+        logits = model(val_features, val_lengths)
+    assert history["val_loss"][-1] == pytest.approx(
+        torch.nn.functional.binary_cross_entropy_with_logits(logits, val_targets).item(), rel=1e-6)
+    assert history["val_accuracy"][-1] == pytest.approx(((logits > 0).float() == val_targets).double().mean().item())
+
+
+def test_batch_parts_move_to_the_device_through_nested_tuples_and_lists():
+    from course_lib.training.fit import _to
+
+    moved = _to(((torch.zeros(2), [torch.ones(3), torch.ones(1)]), "label"), "meta")
+
+    assert type(moved) is tuple and type(moved[0][1]) is list and moved[1] == "label"
+    assert [part.device.type for part in (moved[0][0], *moved[0][1])] == ["meta"] * 3
+    assert moved[0][1][0].shape == (3,)
+    packed = torch.nn.utils.rnn.pack_sequence([torch.ones(3), torch.ones(2)])
+    assert _to([packed], "meta")[0].data.device.type == "meta"  # a PackedSequence moves as one
+
+
+def embedding_bag_problem(sparse):
+    torch.manual_seed(0)
+    bag = torch.nn.EmbeddingBag(20, 3, mode="sum", sparse=sparse)
+
+    class BagThenLinear(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag, self.linear = bag, torch.nn.Linear(3, 1)
+
+        def forward(self, input, offsets):
+            return self.linear(self.bag(input, offsets)).squeeze(-1)
+
+    model = BagThenLinear()
+    generator = torch.Generator().manual_seed(1)
+    batches = []
+    for _ in range(3):
+        input = torch.randint(0, 20, (12,), generator=generator)
+        batches.append(((input, torch.tensor([0, 3, 3, 7])), torch.tensor([1.0, 0.0, 1.0, 0.0])))
+    return model, batches
+
+
+def test_sparse_gradients_are_measured_and_clipped_as_their_dense_twins():
+    dense, batches = embedding_bag_problem(sparse=False)
+    sparse, _ = embedding_bag_problem(sparse=True)
+    histories = [quiet_fit(model, batches, epochs=2, loss_fn=torch.nn.BCEWithLogitsLoss(), clip_grad_norm=0.1,
+                           optimizer=torch.optim.SGD(model.parameters(), lr=1.0))
+                 for model in (dense, sparse)]
+
+    assert histories[1].iteration_series("grad_norm") == pytest.approx(histories[0].iteration_series("grad_norm"))
+    assert all(norm > 0.1 for norm in histories[0].iteration_series("grad_norm"))  # so clipping acted
+    for parameter, expected in zip(sparse.parameters(), dense.parameters()):
+        torch.testing.assert_close(parameter, expected)

@@ -5,7 +5,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.metrics import accuracy
-from course_lib.training.loop import EpochStats, EvalStats, evaluate, train_epoch, train_step
+from course_lib.training.loop import EpochStats, EvalStats, evaluate, model_outputs, train_epoch, train_step
 
 
 def problem(n_samples=10, n_classes=3, seed=0):
@@ -132,3 +132,47 @@ def test_train_epoch_with_a_progress_bar_draws_the_same_shuffles_as_a_plain_loop
         train_epoch(model, loader, loss_fn, torch.optim.SGD(model.parameters(), lr=0.0), progress=progress)
         seen.append([loss for loss, _, _, _ in loss_fn.calls])
     assert seen[0] == seen[1]
+
+
+class ScaledSum(torch.nn.Module):
+    """A model of two input tensors, as the text models' (padded, lengths)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, features, weights):
+        return self.scale * (features * weights).sum(dim=1)
+
+
+def test_a_tuple_of_inputs_reaches_the_model_as_arguments_and_batches_weigh_by_their_targets():
+    generator = torch.Generator().manual_seed(0)
+    features, weights = torch.randn(10, 3, generator=generator), torch.rand(10, 3, generator=generator)
+    targets = (torch.rand(10, generator=generator) > 0.5).float()
+    batches = [((features[start:start + 4], weights[start:start + 4]), targets[start:start + 4])
+               for start in (0, 4, 8)]  # 4, 4 and 2 samples, each with two input tensors
+    model, loss_fn = ScaledSum(), torch.nn.BCEWithLogitsLoss()
+
+    stats = evaluate(model, batches, loss_fn)
+    with torch.no_grad():
+        logits = model(features, weights)
+    assert stats.loss == pytest.approx(loss_fn(logits, targets).item(), rel=1e-6)
+    assert stats.accuracy == accuracy(logits, targets)
+    assert train_epoch(model, batches, loss_fn, torch.optim.SGD(model.parameters(), lr=0.1)).steps == 3
+
+
+class FinalStates(torch.nn.Module):
+    """An LSTM reading a PackedSequence, its one input."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(2, 3)
+
+    def forward(self, packed):
+        return self.lstm(packed)[1][0][-1]
+
+
+def test_a_packed_sequence_reaches_the_model_as_one_input():
+    packed = torch.nn.utils.rnn.pack_sequence([torch.ones(3, 2), torch.ones(2, 2)])
+
+    assert model_outputs(FinalStates(), packed).shape == (2, 3)
