@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from ..errors import CourseError
-from . import data, execute, grade, hub, release
+from . import data, execute, grade, release
 
-SUBCOMMANDS = (execute, release, grade, data, hub)
+SUBCOMMANDS = (execute, release, grade, data)
 
 
 def build_parser():
