@@ -260,8 +260,7 @@ class BagClassifier(nn.Module):
         super().__init__()
         self.bag = nn.EmbeddingBag(rows, 1, mode="mean")
 
-    def forward(self, inputs):
-        input, offsets = inputs
+    def forward(self, input, offsets):  # fit calls model(*inputs) for a tuple of inputs
         return self.bag(input, offsets).squeeze(1)
 
 
@@ -270,8 +269,7 @@ class LSTMClassifier(nn.Module):
         super().__init__()
         self.embedding, self.lstm, self.out = nn.Embedding(rows, 8, padding_idx=0), nn.LSTM(8, 8), nn.Linear(8, 1)
 
-    def forward(self, inputs):
-        padded, lengths = inputs
+    def forward(self, padded, lengths):
         packed = pack_padded_sequence(self.embedding(padded).transpose(0, 1), lengths, enforce_sorted=False)
         _, (last_hidden, _) = self.lstm(packed)
         return self.out(last_hidden[0]).squeeze(1)
