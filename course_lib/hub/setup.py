@@ -84,6 +84,19 @@ def read_state(state_dir):
     return HubState(**{**values, "students": tuple(values["students"]), "instructors": tuple(values["instructors"])})
 
 
+# What a Python is, as the account that runs it sees it. Another account may start the
+# course's interpreter and still run a different Python: the executable loads its shared
+# libpython through a folder that account cannot enter, the dynamic loader silently takes
+# the system's libpython3.x instead, and with it the system's standard library (another
+# patch release, e.g. one whose `re` mismatches possessive quantifiers, which broke
+# nbconvert's HTML export and so `course grade`'s feedback).
+INTERPRETER_PROBE = """import json, sys, sysconfig
+shared = sysconfig.get_config_var("Py_ENABLE_SHARED")
+print(json.dumps({"version": sys.version, "prefix": sys.prefix, "base_prefix": sys.base_prefix,
+                  "stdlib": sysconfig.get_path("stdlib"),
+                  "libdir": sysconfig.get_config_var("LIBDIR") if shared else None}))"""
+
+
 def unreachable_folder(path):
     """The first folder on the way to `path` (also through symbolic links) that accounts
     other than its owner cannot enter, or None."""
@@ -95,19 +108,43 @@ def unreachable_folder(path):
     return None
 
 
-def check_python_runs_for(login, python):
-    """Fail unless the account `login` can run the course's Python, in which every user's
-    JupyterLab and kernels run."""
+def interpreter(python, login=None):
+    """What `python` is when the account `login` (default: this one) runs it: version,
+    prefixes, standard library and shared library folders. Raises OSError or CourseError
+    when it does not run."""
+    done = subprocess.run([str(python), "-c", INTERPRETER_PROBE], user=login, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CourseError(done.stderr.strip() or f"it exited with {done.returncode}")
     try:
-        done = subprocess.run([str(python), "-c", ""], user=login, capture_output=True, text=True)
-        problem = done.stderr.strip() if done.returncode != 0 else None
-    except OSError as error:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise CourseError(f"it is not a Python: it printed {done.stdout.strip()[:200]!r}") from None
+
+
+def interpreter_paths(python, found=None):
+    """What every account must reach to run `python` as this account does: the executable,
+    its standard library and its shared libpython's folder (`found`: its `interpreter`)."""
+    found = found or interpreter(python)
+    return [Path(python), *(Path(found[name]) for name in ("stdlib", "libdir") if found[name])]
+
+
+def check_python_runs_for(login, python):
+    """Fail unless the account `login` runs the course's Python as this account does: in
+    it every user's JupyterLab and kernels run."""
+    expected = interpreter(python)
+    try:
+        seen = interpreter(python, login)
+        if seen == expected:
+            return
+        problem = (f"it runs Python {seen['version'].split()[0]} from {seen['base_prefix']} instead of "
+                   f"{expected['version'].split()[0]} from {expected['base_prefix']}")
+    except (OSError, CourseError) as error:
         problem = str(error)
-    if problem is not None:
-        folder = unreachable_folder(python)
-        why = f"it lies inside {folder}, which other accounts cannot enter" if folder else problem
-        raise CourseError(f"the account {login} cannot run the course's Python ({python}): {why}. Install the "
-                          "course with a Python every account can run (e.g. Debian's python3, not one in root's home)")
+    folder = next(filter(None, map(unreachable_folder, interpreter_paths(python, expected))), None)
+    if folder is not None:
+        problem = f"{problem}; the interpreter lies inside {folder}, which other accounts cannot enter"
+    raise CourseError(f"the account {login} cannot run the course's Python ({python}): {problem}. Install the "
+                      "course with a Python every account can run (e.g. Debian's python3, not one in root's home)")
 
 
 def proxy_command(state_dir):

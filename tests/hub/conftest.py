@@ -21,7 +21,7 @@ import pytest
 import bootstrap
 from course_lib.hub import accounts
 from course_lib.hub.roster import Roster, write_roster
-from course_lib.hub.setup import PASSWORDS_FILE, set_up, unreachable_folder
+from course_lib.hub.setup import PASSWORDS_FILE, interpreter_paths, set_up, unreachable_folder
 from tests.browser.conftest import artifacts, chromium  # noqa: F401 - the browser tests' fixtures, shared
 from tests.browser.lab import LAB_TEST_ARGUMENTS, _free_port
 
@@ -91,15 +91,17 @@ def _install_course(folder):
 
 
 @contextmanager
-def _enterable_by(logins, path):
+def _enterable_by(logins, paths):
     """Let `logins` pass through (search, not list) each private folder on the way to
-    `path`, for as long as the block runs: a POSIX ACL entry per account, the folder's ACL
-    and mode restored afterwards. The course's Python may live in root's home (pyenv);
-    a real hub installs it where every account can run it (`course hub start` says so)."""
+    each of `paths`, for as long as the block runs: a POSIX ACL entry per account, the
+    folder's ACL and mode restored afterwards. The course's Python may live in root's home
+    (pyenv); a real hub installs it where every account can run it (`course hub start`
+    says so)."""
     private = []
-    while (folder := unreachable_folder(path)) is not None and folder not in private:
-        private.append(folder)
-        path = folder  # the folders above it next (its own mode does not change)
+    for path in paths:
+        while (folder := unreachable_folder(path)) is not None and folder not in private:
+            private.append(folder)
+            path = folder  # the folders above it next (its own mode does not change)
     folders = []
     for folder in private:
         before = (folder.stat().st_mode, _read_acl(folder))
@@ -184,7 +186,9 @@ def hub():
         write_roster(top / "roster.csv", roster)
         state = set_up(roster, top / "state", top / "exchange", installation,
                        data_dir=os.environ.get("COURSE_DATA_DIR"))
-        cleanup.enter_context(_enterable_by(roster.everyone, sys.executable))
+        # the interpreter's own libraries too: without them, the accounts' Python
+        # silently becomes the system's (course_lib.hub.setup.INTERPRETER_PROBE)
+        cleanup.enter_context(_enterable_by(roster.everyone, interpreter_paths(sys.executable)))
         with open(top / "state" / PASSWORDS_FILE, newline="") as file:
             passwords = {row["id"]: row["password"] for row in csv.DictReader(file)}
         port = _free_port()

@@ -2,7 +2,8 @@
 exchange; student A logs in, fetches it from the Assignment List, answers its first
 exercise and submits; student B submits the blank notebook; the instructor collects,
 grades (`course grade`) and releases the feedback, one `course hub` command each; A and B
-fetch their feedback. Beside it, what a shared server must keep apart: B cannot reach A's
+fetch their feedback, and the instructor's formgrader lists both submissions with their
+written answers waiting to be graded by hand. Beside it, what a shared server must keep apart: B cannot reach A's
 files (through the server's API or from a kernel), nor the instructor's solutions,
 gradebook and grades; A cannot submit in B's name.
 
@@ -21,6 +22,7 @@ import bootstrap
 from course_lib.hub.setup import ROLES_DIRECTORY
 from tests.browser.lab import LAB_SETTINGS, NotebookPage
 from course_lib.hub.accounts import home_of
+from tests.browser.test_instructor import formgrader_score
 from tests.browser.test_student import INSTRUCTOR_PLUGINS, first_exercise, solution_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub, pytest.mark.xdist_group("hub")]
@@ -221,6 +223,25 @@ def test_b_sees_zero_for_the_unanswered_exercises(released, chromium, artifacts)
     page.context.close()
     assert float(totals(hub)[student_b(hub)][ASSIGNMENT]) == 0
     assert re.search(r"\(Score: 0(\.0)? / \d", text), f"B's feedback shows no score of 0:\n{text[:1500]}"
+
+
+def test_the_instructors_formgrader_lists_the_submissions_to_grade_by_hand(released, chromium, artifacts):
+    hub = released
+    scores = totals(hub)
+    page = log_in(chromium, hub, hub.instructor)
+    page.goto(UserServer(hub, hub.instructor).url(f"formgrader/manage_submissions/{ASSIGNMENT}"))
+    shown = {}
+    for login in hub.students:
+        row = page.locator("tr", has=page.locator("td", has_text=login)).first
+        row.wait_for(timeout=EXCHANGE_MS)
+        shown[login] = row.inner_text()
+    page.screenshot(path=str(artifacts / "hub-formgrader-submissions.png"), full_page=True)
+    page.context.close()
+    for login in hub.students:
+        assert formgrader_score(scores[login], ASSIGNMENT) in shown[login], (
+            f"the instructor's formgrader shows {login}'s submission as {shown[login]!r}; totals.csv has "
+            f"{formgrader_score(scores[login], ASSIGNMENT)}")
+        assert "needs manual grading" in shown[login], f"{login}'s written answers are not waiting: {shown[login]!r}"
 
 
 def totals(hub):
