@@ -26,6 +26,8 @@ from ..grading.course import course_config
 FEEDBACK_DIRECTORY = "feedback"  # nbgrader's default: feedback/<student>/<assignment>/
 GRADES_DIRECTORY = "grades"  # `course grade --out` in the instructor's course folder
 SUBMITTED_DIRECTORY = "submitted"
+AUTOGRADED_DIRECTORY = "autograded"  # `course grade`'s, beside its feedback/
+REPORT_FILE = "report.html"
 # nbgrader's release_feedback names a student's feedback by a hash of these files, which
 # the student's own submission cache also holds: only that student can find it.
 SUBMISSION_KEYS = ("timestamp.txt", "submission_secret.txt")
@@ -118,6 +120,9 @@ def release_feedback(course_root, assignment):
     course_root = Path(course_root)
     graded = sorted((course_root / GRADES_DIRECTORY / FEEDBACK_DIRECTORY).glob(f"*/{assignment}"))
     if not graded:
+        if any((course_root / GRADES_DIRECTORY / AUTOGRADED_DIRECTORY).glob(f"*/{assignment}")):
+            raise CourseError(f"{assignment} was graded, but no feedback came of it: "
+                              f"{GRADES_DIRECTORY}/{REPORT_FILE} says why, under the submissions that could not be graded")
         raise CourseError(f"no feedback for {assignment} in {GRADES_DIRECTORY}/{FEEDBACK_DIRECTORY}/: "
                           f"grade it first (`course hub grade {assignment}`)")
     released = []
