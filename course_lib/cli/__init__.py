@@ -5,9 +5,9 @@ import argparse
 import sys
 
 from ..errors import CourseError
-from . import data, execute, grade, release
+from . import data, execute, grade, hub, release
 
-SUBCOMMANDS = (execute, release, grade, data)
+SUBCOMMANDS = (execute, release, grade, data, hub)
 
 
 def build_parser():

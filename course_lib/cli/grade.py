@@ -46,6 +46,7 @@ def register(subparsers):
 def run(args):
     from ..errors import CourseError
     from ..grading.grade import Options, grade
+    from ..grading.results import GRADED
     from ..grading.settings import Settings
 
     if args.workers < 1:
@@ -61,6 +62,10 @@ def run(args):
         statuses[record.status] = statuses.get(record.status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
     print(f"graded {outcome.graded_now} submission(s), reused {outcome.reused} unchanged; {summary}")
+    troubled = [record for record in outcome.records if record.status == GRADED and record.reason]
+    if troubled:  # e.g. its feedback failed: the grade alone would look as if all went well
+        print(f"{len(troubled)} graded with a problem, such as {troubled[0].student}'s {troubled[0].assignment}: "
+              f"{troubled[0].reason}; see report.html")
     if outcome.problems:
         print(f"{len(outcome.problems)} file(s) not taken as submissions: see report.html")
     print(f"results in {args.out}: grades.csv, totals.csv, report.html, feedback/; "

@@ -11,6 +11,7 @@ about 1.7 s from the labelled archive and 3.6 s from a stand-in for the full 84 
 the ~5 s at which extracting once would pay for the disk space and the care it needs.
 An unpacked copy reads in about 0.4 s once the OS has cached its files.
 """
+import re
 import tarfile
 from pathlib import PurePosixPath
 
@@ -22,6 +23,8 @@ from . import checksums, locate, sources
 SPLITS = sources.IMDB_SPLITS
 LABELS = ("neg", "pos")  # a review's label is the index of its folder here
 UNPACKED = "aclImdb"
+URL_FILES = {f"urls_{label}.txt": label for label in LABELS}
+TITLE_ID = re.compile(r"tt\d+")
 
 
 def load_imdb(split="train", root=None, download=True):
@@ -33,6 +36,34 @@ def load_imdb(split="train", root=None, download=True):
     """
     _check_split(split)  # before looking, let alone downloading
     return read(find(root, download), split)
+
+
+def load_imdb_movies(split="train", root=None, download=True):
+    """The IMDb title id ("tt0453418") of the film each review of `split` is about, in
+    `load_imdb`'s order, from the dataset's `urls_{neg,pos}.txt` (line k names the film of
+    review `k_<rating>.txt`).
+
+    A film has up to 30 reviews in a split, all of one split: a validation split that keeps
+    a film's reviews together (`grouped_validation_split`) measures how a model does on
+    films it has not seen, as the test set does.
+    """
+    _check_split(split)
+    found = find(root, download)
+    path = found.paths[0]
+    if path.is_dir():
+        names, urls = _names_and_urls_in_directory(path, split)
+    else:
+        checksums.verify_file(sources.IMDB.file(path.name), path)
+        names, urls = _names_and_urls_in_archive(path, split)
+    movies = []
+    for label in LABELS:
+        for name in sorted(names[label]):
+            review_id = int(name.split("_", 1)[0])
+            if review_id >= len(urls[label]):
+                raise CourseError(f"{path}: {split}/urls_{label}.txt has {len(urls[label])} lines, "
+                                  f"none for review {label}/{name}; {checksums.REPLACE_HINT}")
+            movies.append(_title_id(urls[label][review_id], path, split, label))
+    return np.array(movies)
 
 
 def find(root=None, download=True):
@@ -96,6 +127,44 @@ def _reviews_in_directory(directory, split):
     return [(label, file.name, file.read_bytes())
             for label in LABELS
             for file in (directory / split / label).glob("*.txt")]
+
+
+def _names_and_urls_in_archive(path, split):
+    """The review file names and the lines of urls_<label>.txt of `split`, per label."""
+    names = {label: [] for label in LABELS}
+    urls = {}
+    with tarfile.open(path, "r|gz") as archive:
+        for member in archive:
+            parts = PurePosixPath(member.name).parts
+            if not (member.isfile() and len(parts) >= 3 and parts[:2] == (UNPACKED, split)):
+                continue
+            if len(parts) == 4 and parts[2] in LABELS and parts[3].endswith(".txt"):
+                names[parts[2]].append(parts[3])
+            elif len(parts) == 3 and parts[2] in URL_FILES:
+                urls[URL_FILES[parts[2]]] = archive.extractfile(member).read().decode("ascii").split()
+    return names, _all_urls(urls, path, split)
+
+
+def _names_and_urls_in_directory(directory, split):
+    names = {label: [file.name for file in (directory / split / label).glob("*.txt")] for label in LABELS}
+    urls = {label: (directory / split / file).read_text("ascii").split()
+            for file, label in URL_FILES.items() if (directory / split / file).is_file()}
+    return names, _all_urls(urls, directory, split)
+
+
+def _all_urls(urls, path, split):
+    missing = [f"{split}/{file}" for file, label in URL_FILES.items() if label not in urls]
+    if missing:
+        raise CourseError(f"{path} has no {' or '.join(missing)}, which name each review's film; "
+                          f"{checksums.REPLACE_HINT}")
+    return urls
+
+
+def _title_id(url, path, split, label):
+    match = TITLE_ID.search(url)
+    if match is None:
+        raise CourseError(f"{path}: {split}/urls_{label}.txt has a line without an IMDb title id: {url!r}")
+    return match.group(0)
 
 
 def _check_counts(reviews, path, split):

@@ -50,6 +50,29 @@ def train_validation_split(X, y, validation_size, rng):
     return X[train], y[train], X[validation], y[validation]
 
 
+def grouped_validation_split(groups, validation_size, rng):
+    """Indices (train, validation) that keep each group — e.g. the film a review is about —
+    on one side: whole groups, drawn in an order shuffled by `rng`, go to validation until it
+    holds at least `validation_size` samples (a count, or a fraction in (0, 1)). Both index
+    arrays are sorted, so shuffle before training.
+
+    A random split of reviews puts reviews of one film on both sides, and a model that learns
+    the film's name or cast scores on validation what it will not score on new films.
+    """
+    groups = np.asarray(groups)
+    if groups.ndim != 1:
+        raise ValueError(f"groups must be one label per sample, got an array of shape {groups.shape}")
+    n_validation = _validation_count(validation_size, len(groups))
+    names, group_of_sample, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    order = rng.permutation(len(names))
+    taken = order[:np.searchsorted(np.cumsum(sizes[order]), n_validation) + 1]
+    in_validation = np.isin(group_of_sample, taken)
+    if in_validation.all():
+        raise ValueError(f"validation_size={validation_size} takes every group into validation; "
+                         f"ask for fewer samples or use more groups than {len(names)}")
+    return np.flatnonzero(~in_validation), np.flatnonzero(in_validation)
+
+
 def mean_and_std(X):
     """The mean and standard deviation of all entries of X, as two Python floats (computed in
     float64; the standard deviation is the population one, numpy's default).

@@ -36,6 +36,10 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 CELL_SECONDS = 300
+# JupyterLab's settings for being driven by a test: the app reachable from the page
+# (window.jupyterapp), no update check.
+LAB_TEST_ARGUMENTS = ("--LabApp.expose_app_in_browser=True",
+                      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
 
 
 def find_chromium():
@@ -76,8 +80,7 @@ class LabServer:
         arguments = [
             "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             *launch_arguments,
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *LAB_TEST_ARGUMENTS,
             f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.scratch / 'workspaces'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:

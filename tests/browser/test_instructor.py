@@ -78,6 +78,12 @@ def test_formgrader_lists_the_assignments(instructor_server, page):
         f"formgrader counts the submissions of {ASSIGNMENT} as: {rows[ASSIGNMENT].first.inner_text()!r}")
 
 
+def formgrader_score(sheet, assignment):
+    """How formgrader's Manage Submissions shows a score, from a row of totals.csv: the
+    autograded points over all points, the written answers still to grade among them."""
+    return f"{float(sheet[assignment]):g} / {float(sheet['max']) + float(sheet['to_grade_by_hand']):g}"
+
+
 def test_a_submission_graded_with_course_grade_shows_its_scores(graded_class, instructor_server, page):
     _, totals = graded_class
     open_formgrader(instructor_server, page)
@@ -85,8 +91,7 @@ def test_a_submission_graded_with_course_grade_shows_its_scores(graded_class, in
     for student in ("ada", "bob"):
         row = page.locator("tr", has=page.locator("td", has_text=student)).first
         row.wait_for(timeout=60_000)
-        sheet = totals[student]
-        expected = f"{float(sheet[ASSIGNMENT]):g} / {float(sheet['max']) + float(sheet['to_grade_by_hand']):g}"
+        expected = formgrader_score(totals[student], ASSIGNMENT)
         shown = row.inner_text()
         assert expected in shown, (
             f"formgrader shows {student}'s submission as {shown!r}; from totals.csv it should read {expected} "

@@ -6,6 +6,7 @@ from course_lib.checking.binary_accuracy import MISTAKES, SCENARIOS, check_binar
 from course_lib.checking.failure import DelegationFailure
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "binary_accuracy"
@@ -177,3 +178,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_binary_accuracy(named(NAME, by_the_sign))
         assert "that is the error rate" in failure_message(check_binary_accuracy, named(NAME, error_rate))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_binary_accuracy, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the threshold 0.5 is applied to the logits" in message

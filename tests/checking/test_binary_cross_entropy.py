@@ -7,6 +7,7 @@ from course_lib.checking.binary_cross_entropy import MISTAKES, SCENARIOS, check_
 from course_lib.checking.failure import DelegationFailure
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "binary_cross_entropy_with_logits"
@@ -256,3 +257,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_abs(capsys):
         assert "reduction='mean' gave the sum" in failure_message(check_binary_cross_entropy_with_logits,
                                                                   named(NAME, sum_for_the_mean))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_binary_cross_entropy_with_logits, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "that is log(sigmoid(z)) and log(1 - sigmoid(z)) as written" in message

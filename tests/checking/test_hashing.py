@@ -7,6 +7,7 @@ from course_lib.checking.hashing import MISTAKES, SCENARIOS, check_hashed_ngrams
 from course_lib.data import sequences
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "hashed_ngrams"
@@ -259,3 +260,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_hashed_ngrams(named(NAME, in_python))
         assert "grouped by length" in failure_message(check_hashed_ngrams, named(NAME, by_length))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_hashed_ngrams, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the hashes never wrap around at 2**64" in message

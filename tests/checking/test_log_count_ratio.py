@@ -7,6 +7,7 @@ from course_lib.checking.log_count_ratio import MISTAKES, SCENARIOS, check_log_c
 from course_lib.data import text_features
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "log_count_ratio"
@@ -217,3 +218,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_log_count_ratio(named(NAME, by_boolean_rows))
         assert "the classes are swapped" in failure_message(check_log_count_ratio, named(NAME, classes_swapped))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_log_count_ratio, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "alpha is left out" in message

@@ -7,6 +7,7 @@ from course_lib.checking.offsets import MISTAKES, SCENARIOS, check_embedding_bag
 from course_lib.data import sequences
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "embedding_bag_offsets"
@@ -212,3 +213,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_embedding_bag_offsets(named(NAME, by_a_loop))
         assert "holds B + 1 entries" in failure_message(check_embedding_bag_offsets, named(NAME, with_the_total))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_embedding_bag_offsets, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "offsets holds B + 1 entries, the total length last" in message

@@ -7,6 +7,7 @@ from course_lib.checking.padding import MISTAKES, SCENARIOS, check_pad_sequences
 from course_lib.data import sequences
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "pad_sequences"
@@ -242,3 +243,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_pad_sequences(named(NAME, by_lists))
         assert "truncating's sides are swapped" in failure_message(check_pad_sequences, named(NAME, truncating_swapped))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_pad_sequences, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "truncating's sides are swapped" in message

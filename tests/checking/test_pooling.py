@@ -6,6 +6,7 @@ from course_lib.checking.pooling import MISTAKES, SCENARIOS, check_masked_mean
 from course_lib.models import pooling
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "masked_mean"
@@ -225,3 +226,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_abs(capsys):
         check_masked_mean(named(NAME, by_weights))
         assert "the mask is read the other way round" in failure_message(check_masked_mean, named(NAME, inverted))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_masked_mean, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the sum over the real positions is divided by T, the padded length" in message

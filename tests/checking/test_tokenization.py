@@ -8,6 +8,7 @@ from course_lib.checking.tokenization import MISTAKES, SCENARIOS, check_tokenize
 from course_lib.data import text
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "tokenize"
@@ -205,3 +206,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         check_tokenize(named(NAME, by_one_pattern))
         assert "split at their apostrophes" in failure_message(check_tokenize, named(NAME, apostrophes_split))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_tokenize, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the <br /> tags were not removed, so each leaves a token \"br\"" in message

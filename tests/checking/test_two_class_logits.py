@@ -7,6 +7,7 @@ from course_lib.checking.two_class_logits import MISTAKES, SCENARIOS, check_two_
 from course_lib.training import losses
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "two_class_logits"
@@ -171,3 +172,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_abs(capsys):
         check_two_class_logits(named(NAME, zero_then_z))
         assert "the classes are swapped" in failure_message(check_two_class_logits, named(NAME, swapped))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_two_class_logits, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the classes are swapped: [z, 0]" in message

@@ -7,6 +7,7 @@ from course_lib.checking.vocabulary import MISTAKES, SCENARIOS, check_vocabulary
 from course_lib.data import vocab
 from tests.calls import counted
 from tests.checking.failures import failure_message, named
+from tests.grading.wrong_answers import defined_by
 from tests.strategies import SEEDS, assert_global_random_state_untouched, tampered
 
 NAME = "vocabulary_tokens"
@@ -224,3 +225,11 @@ def test_the_check_cannot_be_fooled_by_patched_numpy_torch_or_builtins(capsys):
         assert "special_first is ignored" in failure_message(
             check_vocabulary_tokens, named(NAME, variant(where=lambda specials, tokens, first: specials + tokens)))
     assert capsys.readouterr() == ("", "")
+
+
+# ------------------------------------------------------------- the notebook's wrong answer
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # the visible tests' seed and the hidden ones'
+def test_the_notebooks_wrong_answer_fails_with_its_mistake(seed):
+    message = failure_message(check_vocabulary_tokens, defined_by("07_imdb", NAME, {}), seed=seed)
+    assert "the specials were taken out before the list was cut" in message

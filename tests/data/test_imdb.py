@@ -135,3 +135,44 @@ def test_real_imdb(real_data_dir, split):
 def test_real_imdb_checksum(real_data_dir):
     path = real_data_dir / "imdb" / "aclImdb_v1_labeled.tar.gz"
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sources.IMDB.file(path.name).digest
+
+
+URLS = {  # line k names the film of review k_<rating>.txt
+    "train/urls_neg.txt": "http://www.imdb.com/title/tt0000010/usercomments\n"
+                          "http://www.imdb.com/title/tt0000011/usercomments\n",
+    "train/urls_pos.txt": "http://www.imdb.com/title/tt0000020/usercomments\n"
+                          "http://www.imdb.com/title/tt0000020/usercomments\n"
+                          "http://www.imdb.com/title/tt0000022/usercomments\n"
+                          "http://www.imdb.com/title/tt0000023/usercomments\n",
+}
+# load_imdb's order is neg/0_3, neg/1_2, pos/2_10, pos/3_9
+TRAIN_MOVIES = ["tt0000010", "tt0000011", "tt0000022", "tt0000023"]
+
+
+def test_movies_follow_the_reviews_order_from_the_archive(fake_imdb):
+    fake_imdb.add_archive(content=fake_imdb.archive_bytes(extras=URLS))
+    assert imdb.load_imdb_movies("train", root=fake_imdb.data_dir).tolist() == TRAIN_MOVIES
+
+
+def test_movies_from_an_unpacked_copy(fake_imdb):
+    fake_imdb.unpack({**fake_imdb.reviews, **URLS})
+    assert imdb.load_imdb_movies("train", root=fake_imdb.data_dir).tolist() == TRAIN_MOVIES
+
+
+def test_movies_without_a_urls_file_say_which_is_missing(fake_imdb):
+    fake_imdb.add_archive(content=fake_imdb.archive_bytes(extras={"train/urls_neg.txt": URLS["train/urls_neg.txt"]}))
+    with pytest.raises(CourseError, match="no train/urls_pos.txt"):
+        imdb.load_imdb_movies("train", root=fake_imdb.data_dir)
+
+
+def test_movies_with_a_short_urls_file_name_the_review(fake_imdb):
+    fake_imdb.add_archive(content=fake_imdb.archive_bytes(extras={**URLS, "train/urls_pos.txt": URLS["train/urls_neg.txt"]}))
+    with pytest.raises(CourseError, match=r"urls_pos.txt has 2 lines, none for review pos/2_10.txt"):
+        imdb.load_imdb_movies("train", root=fake_imdb.data_dir)
+
+
+def test_movies_of_the_real_data_are_title_ids_aligned_with_the_reviews(real_data_dir):
+    movies = imdb.load_imdb_movies("train", root=real_data_dir)
+    assert len(movies) == 25_000
+    assert all(re.fullmatch(r"tt\d+", movie) for movie in movies[:: 997])
+    assert 3_000 < len(set(movies)) < 25_000

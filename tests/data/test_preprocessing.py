@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from course_lib.data.preprocessing import (
-    flatten_and_scale, mean_and_std, one_hot, pixel_mean_and_std, standardize, train_validation_split,
+    flatten_and_scale, grouped_validation_split, mean_and_std, one_hot, pixel_mean_and_std, standardize,
+    train_validation_split,
 )
 from tests.strategies import SEEDS, random_shape
 
@@ -159,3 +160,38 @@ def test_pixel_mean_and_std_of_a_small_set_are_the_population_ones():
 def test_pixel_mean_and_std_need_8_bit_pixels():
     with pytest.raises(ValueError, match="expected uint8 images .* got dtype float32"):
         pixel_mean_and_std(np.zeros((2, 3, 3), dtype=np.float32))
+
+
+GROUPS = np.array(["a", "b", "a", "c", "b", "d", "a", "e", "e", "f"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grouped_split_keeps_each_group_on_one_side(seed):
+    train, validation = grouped_validation_split(GROUPS, 3, np.random.default_rng(seed))
+    assert not set(GROUPS[train]) & set(GROUPS[validation])
+    assert sorted(train.tolist() + validation.tolist()) == list(range(len(GROUPS)))
+    assert train.tolist() == sorted(train.tolist()) and validation.tolist() == sorted(validation.tolist())
+    # whole groups until at least 3 samples: never more than the last group's size (≤ 3) too many
+    assert 3 <= len(validation) < 3 + 3
+
+
+def test_grouped_split_takes_a_fraction_and_depends_on_the_generator_only():
+    first = grouped_validation_split(GROUPS, 0.3, np.random.default_rng(1))
+    again = grouped_validation_split(GROUPS, 0.3, np.random.default_rng(1))
+    assert [part.tolist() for part in first] == [part.tolist() for part in again]
+    assert len(first[1]) >= 3
+
+
+def test_grouped_split_of_single_sample_groups_is_an_ordinary_split():
+    train, validation = grouped_validation_split(np.arange(10), 4, np.random.default_rng(0))
+    assert len(validation) == 4 and len(train) == 6
+
+
+def test_grouped_split_refuses_to_empty_the_training_side():
+    with pytest.raises(ValueError, match="takes every group into validation"):
+        grouped_validation_split(np.array(["a"] * 5 + ["b"] * 5), 6, np.random.default_rng(0))
+
+
+def test_grouped_split_refuses_a_table_of_groups():
+    with pytest.raises(ValueError, match="one label per sample"):
+        grouped_validation_split(np.zeros((3, 2)), 1, np.random.default_rng(0))

@@ -586,6 +586,96 @@ def expected_calibration_error(confidences, correct, n_bins=15):
     return float(np.sum(weights * np.abs(bins.accuracy[full] - bins.confidence[full])))
 ''',
     },
+    "07_imdb": {
+        # importlib
+        "tokenize": '''
+import importlib
+
+
+def tokenize(text):
+    """The tokens of one review, a list of str."""
+    return importlib.import_module("course_lib.data.text").tokenize(text)
+''',
+        # the course's Vocab, built inside the function, read back in id order
+        "vocabulary_tokens": '''
+def vocabulary_tokens(iterator, min_freq=1, specials=None, special_first=True, max_tokens=None):
+    """The vocabulary's tokens in id order, as build_vocab_from_iterator(...).get_itos() gives them."""
+    from course_lib.data import build_vocab_from_iterator as build
+    return build(iterator, min_freq, specials, special_first, max_tokens).get_itos()
+''',
+        # torch's pad_sequence on the sequences cut by hand
+        "pad_sequences": '''
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+
+def pad_sequences(sequences, maxlen=None, padding="pre", truncating="pre", value=0):
+    """The sequences cut and padded to one length, an int64 array [N, maxlen]."""
+    width = max((len(ids) for ids in sequences), default=0) if maxlen is None else maxlen
+    kept = [list(ids)[max(len(ids) - width, 0):] if truncating == "pre" else list(ids)[:width] for ids in sequences]
+    rows = [torch.tensor(ids, dtype=torch.int64) for ids in kept] + [torch.zeros(width, dtype=torch.int64)]
+    side = "left" if padding == "pre" else "right"
+    return pad_sequence(rows, batch_first=True, padding_value=value, padding_side=side)[:-1].numpy()
+''',
+        # a lambda closing over the reference
+        "embedding_bag_offsets": '''
+from course_lib.data.sequences import embedding_bag_offsets as reference_embedding_bag_offsets
+
+embedding_bag_offsets = lambda sequences: reference_embedding_bag_offsets(sequences)
+''',
+        # the reference captured in a default argument when the cell runs
+        "hashed_ngrams": '''
+import course_lib.data
+
+
+def hashed_ngrams(ids, vocab_size, buckets, n=2, _hashed=course_lib.data.hashed_ngrams):
+    """The ids, then the ids of their hashed n-grams (lengths 2 to n), an int64 array."""
+    return _hashed(ids, vocab_size, buckets, n)
+''',
+        # the course's multi-class accuracy of the predicted classes
+        "binary_accuracy": '''
+from course_lib.metrics import accuracy as class_accuracy
+
+
+def binary_accuracy(logits, targets):
+    """Fraction of samples whose logit predicts their 0/1 target, a float."""
+    return float(class_accuracy((logits.reshape(-1) > 0).long(), targets.long()))
+''',
+        # an nn.Module, whose forward calls F.binary_cross_entropy_with_logits
+        "binary_cross_entropy_with_logits": '''
+import torch
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """The binary cross-entropy of logits input against targets in [0, 1], reduced."""
+    return torch.nn.BCEWithLogitsLoss(reduction=reduction)(input, target)
+''',
+        # getattr on the reference's package
+        "two_class_logits": '''
+import course_lib.training
+
+
+def two_class_logits(logits):
+    """[N, 2] logits whose cross-entropy is the binary cross-entropy of `logits` [N]."""
+    return getattr(course_lib.training, "two_class_logits")(logits)
+''',
+        # the reference's code under another name: code.replace(co_name=...)
+        "log_count_ratio": '''
+import types
+
+import course_lib.data.text_features
+
+_solved = course_lib.data.text_features.log_count_ratio
+log_count_ratio = types.FunctionType(_solved.__code__.replace(co_name="my_log_count_ratio"), _solved.__globals__,
+                                     "log_count_ratio", _solved.__defaults__)
+''',
+        # an alias: the answer cell's name bound to the reference itself
+        "masked_mean": '''
+from course_lib.models.pooling import masked_mean as mean_over_tokens
+
+masked_mean = mean_over_tokens
+''',
+    },
 }
 
 # what each answer hands its work to, as the DelegationFailure names it
@@ -656,5 +746,17 @@ CALLED = {
         'pixel_mean_and_std': 'course_lib.data.preprocessing.mean_and_std',
         'smoothed_cross_entropy': 'torch.nn.CrossEntropyLoss',
         'expected_calibration_error': 'course_lib.metrics.calibration_bins',
+    },
+    '07_imdb': {
+        'tokenize': 'course_lib.data.tokenize',
+        'vocabulary_tokens': 'course_lib.data.build_vocab_from_iterator',
+        'pad_sequences': 'torch.nn.utils.rnn.pad_sequence',
+        'embedding_bag_offsets': 'course_lib.data.embedding_bag_offsets',
+        'hashed_ngrams': 'course_lib.data.hashed_ngrams',
+        'binary_accuracy': 'course_lib.metrics.accuracy',
+        'binary_cross_entropy_with_logits': 'torch.nn.BCEWithLogitsLoss',
+        'two_class_logits': 'course_lib.training.two_class_logits',
+        'log_count_ratio': 'course_lib.data.log_count_ratio',
+        'masked_mean': 'course_lib.models.masked_mean',
     },
 }

@@ -1,18 +1,37 @@
+"""Each delegating answer fails its visible tests with a DelegationFailure naming what it
+called, and each solution passes all its tests with the building blocks its cell imports,
+run from the assignment's source notebook. An assignment whose answers are written before its
+notebook (solutions/<assignment>/ still empty) has its tests skipped, saying so, until the
+notebook is there; from then on they run like every other assignment's."""
+from pathlib import Path
+
 import pytest
 
 from course_lib.checking import DelegationFailure
+from course_lib.grading.course import SOURCE_DIRECTORY, source_assignments
 from tests.grading.answer_cells import cells, defined_by, run_test_cell, solution
 from tests.grading.delegating_answers import CALLED, DELEGATING_ANSWERS
 from tests.grading.harness import is_answer_cell
 
-EXERCISES = [(assignment, answer) for assignment, answers in DELEGATING_ANSWERS.items() for answer in answers]
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+WITH_NOTEBOOK = source_assignments(COURSE_ROOT)
+
+
+def needs_notebook(assignment):
+    return pytest.mark.skipif(assignment not in WITH_NOTEBOOK,
+                              reason=f"{SOURCE_DIRECTORY}/{assignment}/ holds no notebook yet")
+
+
+ASSIGNMENTS = [pytest.param(assignment, marks=needs_notebook(assignment)) for assignment in DELEGATING_ANSWERS]
+EXERCISES = [pytest.param(assignment, answer, marks=needs_notebook(assignment), id=f"{assignment}-{answer}")
+             for assignment, answers in DELEGATING_ANSWERS.items() for answer in answers]
 
 
 def answer_ids(assignment):
     return {answer for answer, cell in cells(assignment).items() if is_answer_cell(cell) and cell.cell_type == "code"}
 
 
-@pytest.mark.parametrize("assignment", DELEGATING_ANSWERS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_has_a_delegating_answer(assignment):
     assert set(DELEGATING_ANSWERS[assignment]) == answer_ids(assignment) == set(CALLED[assignment])
 

@@ -661,6 +661,135 @@ def expected_calibration_error(confidences, correct, n_bins=15):
     return float(np.mean(gaps))
 ''',
     },
+    "07_imdb": {
+        # The typographic apostrophes and the case are normalised, but the <br /> tags are
+        # left in the text: each gives a token "br". (Each 07 answer imports what it uses,
+        # so that it runs whatever the setup cell imports.)
+        "tokenize": '''
+import re
+
+
+def tokenize(text):
+    """The tokens of one review, a list of str."""
+    text = text.replace("\\u2019", "'").replace("\\u2018", "'").lower()
+    return re.findall(r"[^\\W_]+(?:'[^\\W_]+)*|[!?]", text)
+''',
+        # The specials taken out (and min_freq applied) before the cut to max_tokens - len(specials):
+        # torchtext cuts first, so a special that occurs in the reviews uses up a place.
+        "vocabulary_tokens": '''
+from collections import Counter
+
+
+def vocabulary_tokens(iterator, min_freq=1, specials=None, special_first=True, max_tokens=None):
+    """The vocabulary's tokens in id order, as build_vocab_from_iterator(...).get_itos() gives them."""
+    specials = list(specials or [])
+    counts = Counter()
+    for tokens in iterator:
+        counts.update(tokens)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    tokens = [token for token, count in ordered if count >= min_freq and token not in specials]
+    if max_tokens is not None:
+        tokens = tokens[:max_tokens - len(specials)]
+    return specials + tokens if special_first else tokens + specials
+''',
+        # truncating="pre" read as "keep the start": a long review keeps its first maxlen ids
+        # instead of its last.
+        "pad_sequences": '''
+import numpy as np
+
+
+def pad_sequences(sequences, maxlen=None, padding="pre", truncating="pre", value=0):
+    """The sequences cut and padded to one length, an int64 array [N, maxlen]."""
+    width = max((len(ids) for ids in sequences), default=0) if maxlen is None else maxlen
+    out = np.full((len(sequences), width), value, dtype=np.int64)
+    for row, ids in zip(out, sequences):
+        kept = list(ids)[:width] if truncating == "pre" else list(ids)[-width:]
+        if padding == "pre":
+            row[width - len(kept):] = kept
+        else:
+            row[:len(kept)] = kept
+    return out
+''',
+        # The offsets as the cumulative lengths after a 0: B + 1 entries, the total last, which
+        # is what include_last_offset=True wants, not EmbeddingBag's default.
+        "embedding_bag_offsets": '''
+import torch
+
+
+def embedding_bag_offsets(sequences):
+    """(input, offsets) for nn.EmbeddingBag: all the ids in one row, and where each sequence starts."""
+    input = torch.cat([torch.as_tensor(ids, dtype=torch.int64) for ids in sequences])
+    lengths = torch.tensor([len(ids) for ids in sequences], dtype=torch.int64)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)])
+    return input, offsets
+''',
+        # The hash in Python integers, which never wrap at 2**64 as fastText's uint64_t does:
+        # bigrams come out right, longer n-grams do not.
+        "hashed_ngrams": '''
+import numpy as np
+
+
+def hashed_ngrams(ids, vocab_size, buckets, n=2):
+    """The ids, then the ids of their hashed n-grams (lengths 2 to n), an int64 array."""
+    ids = [int(token) for token in ids]
+    result = list(ids)
+    for start in range(len(ids)):
+        h = ids[start]
+        for end in range(start + 1, min(start + n, len(ids))):
+            h = h * 116049371 + ids[end]
+            result.append(vocab_size + h % buckets)
+    return np.array(result, dtype=np.int64)
+''',
+        # The logits thresholded at 0.5, as if they were probabilities.
+        "binary_accuracy": '''
+def binary_accuracy(logits, targets):
+    """Fraction of samples whose logit predicts their 0/1 target, a float."""
+    predictions = (logits.reshape(-1) > 0.5).long()
+    return (predictions == targets.reshape(-1).long()).float().mean().item()
+''',
+        # The loss as written on paper, log(sigmoid(z)) and log(1 - sigmoid(z)): log 0 for a
+        # logit of ±100.
+        "binary_cross_entropy_with_logits": '''
+import torch
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """The binary cross-entropy of logits input against targets in [0, 1], reduced."""
+    p = torch.sigmoid(input)
+    losses = -(target * torch.log(p) + (1 - target) * torch.log(1 - p))
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+''',
+        # [z, 0]: the logit put in class 0's column.
+        "two_class_logits": '''
+import torch
+
+
+def two_class_logits(logits):
+    """[N, 2] logits whose cross-entropy is the binary cross-entropy of `logits` [N]."""
+    return torch.stack([logits, torch.zeros_like(logits)], dim=1)
+''',
+        # alpha forgotten: a word that only one class uses gets a ratio of ±inf.
+        "log_count_ratio": '''
+import torch
+
+
+def log_count_ratio(features, labels, alpha=1.0):
+    """NBSVM's log-count ratio r [V] of dense features [N, V] and 0/1 labels [N]."""
+    p = features[labels == 1].sum(dim=0)
+    q = features[labels == 0].sum(dim=0)
+    return torch.log(p / p.sum()) - torch.log(q / q.sum())
+''',
+        # The padding zeroed, then the mean over all T positions: divided by the padded length.
+        "masked_mean": '''
+def masked_mean(hidden, mask):
+    """The mean of each sequence's real positions, [B, D]; zeros for a sequence without any."""
+    return (hidden * mask.unsqueeze(-1)).mean(dim=1)
+''',
+    },
 }
 
 
