@@ -10,11 +10,6 @@ The pipeline works on whole splits as numpy arrays, not on one review at a time:
 50 000 reviews hold 11.6 M tokens and about 35 M n-grams, and a numpy call per review
 costs more than the arithmetic it does. Its stages:
 
-- `tokenize_fast` gives exactly `course_lib.data.tokenize`'s tokens (compared on all 50 000
-  reviews), in three quarters of its CPU time (0.57 s against 0.76 s on every tenth review,
-  the best of six runs each): nine reviews in ten are ASCII, and once an ASCII text is
-  lowercased the tokenizer's Unicode letter-or-digit class `[^\\W_]` is `[a-z0-9]`, which
-  the regular expression engine tests faster;
 - `read_tokenized(split)` reads and tokenises one split and encodes its tokens as ids of
   the split's own words (`EncodedReviews`); `read_tokenized_splits` does the two splits in
   two processes at once (reading the archive and tokenising are pure Python, which one
@@ -52,23 +47,11 @@ from ..data import (
     load_imdb, log_count_ratio, tokenize,
 )
 from ..data.sequences import NGRAM_HASH_MULTIPLIER
-from ..data.text import _LINE_BREAK
 from ..errors import CourseError
 from ..models import BagOfWordsClassifier, LSTMClassifier
 from .fit import fit
 
-# [^\W_] restricted to ASCII, once the text is lowercased: see tokenize_fast
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[!?]")
 LSTM_SPECIALS = ("<pad>", "<unk>")  # <pad> is id 0, as LSTMClassifier and PaddedBatches expect
-
-
-def tokenize_fast(text):
-    """`course_lib.data.tokenize(text)`, the same tokens faster for an ASCII text: there,
-    normalising is lowercasing and turning `<br />` into spaces (no typographic
-    apostrophes), and a letter or digit is one of a-z, 0-9."""
-    if isinstance(text, str) and text.isascii():
-        return _ASCII_TOKEN.findall(_LINE_BREAK.sub(" ", text.lower()))
-    return tokenize(text)
 
 
 # ------------------------------------------------------------------ reviews as word ids
@@ -130,14 +113,14 @@ def encode(token_lists, labels):
 
 def read_tokenized(split, root=None, stride=1):
     """Every `stride`-th review of the IMDB `split` (both labels, as the split is sorted
-    by label), tokenised with `tokenize_fast` and encoded: (EncodedReviews,
+    by label), tokenised with `course_lib.data.tokenize` and encoded: (EncodedReviews,
     {"read": seconds, "tokenize": seconds})."""
     if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
         raise CourseError(f"stride keeps every stride-th review, a whole number >= 1; got {stride!r}")
     started = time.perf_counter()
     texts, labels = load_imdb(split, root=root)
     read = time.perf_counter()
-    token_lists = [tokenize_fast(text) for text in texts[::stride]]
+    token_lists = [tokenize(text) for text in texts[::stride]]
     encoded = encode(token_lists, labels[::stride])
     return encoded, {"read": read - started, "tokenize": time.perf_counter() - read}
 

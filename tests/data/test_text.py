@@ -1,6 +1,22 @@
+import os
+
 import pytest
 
+from course_lib.data import load_imdb, text
 from course_lib.data.text import ngrams, normalize, tokenize
+
+REAL_DATA_DIR = os.environ.get("COURSE_DATA_DIR")
+# ASCII texts take tokenize's faster path; the others show that both paths agree at the border
+TEXTS_FOR_BOTH_PATHS = [
+    "", "Great movie!!! Loved it?!", "I didn't like it.<br /><br />NOT AT ALL<BR>really<br/>",
+    "'quoted' rock''n''roll a'b'c don't' ''x", "snake_case and under_score_ 42nd 3.14",
+    "Amélie — Fräulein’s “café” naïve", "Kelvin \u212a and İstanbul", "tab\tnew\nline  spaces",
+    "<i>tags</i> & entities &amp; <spoiler>", "e-mail: x@y.com ... ok", "ÀÉÎ ß ﬁ ½ ² ٣",
+]
+
+
+def unicode_path_tokens(review):
+    return text._TOKEN.findall(normalize(review))
 
 
 @pytest.mark.parametrize("markup", ["<br />", "<br/>", "<br>", "<BR />", "<Br/>", "<br  />"])
@@ -80,3 +96,16 @@ def test_ngrams_take_any_iterable_of_tokens():
 def test_ngrams_refuse_an_n_that_is_not_a_positive_int(n):
     with pytest.raises(ValueError, match="positive int"):
         ngrams(["a", "b"], n)
+
+
+@pytest.mark.parametrize("review", TEXTS_FOR_BOTH_PATHS)
+def test_the_ascii_path_gives_the_unicode_patterns_tokens(review):
+    assert tokenize(review) == unicode_path_tokens(review)
+
+
+@pytest.mark.skipif(not REAL_DATA_DIR, reason="set COURSE_DATA_DIR to compare on the real reviews")
+def test_the_ascii_path_gives_the_unicode_patterns_tokens_on_real_reviews():
+    reviews, _ = load_imdb("test", root=REAL_DATA_DIR)
+    sample = reviews[::50]  # 500 reviews, both labels, some of them not ASCII
+    assert any(not review.isascii() for review in sample)
+    assert [tokenize(review) for review in sample] == [unicode_path_tokens(review) for review in sample]

@@ -11,19 +11,11 @@ from course_lib.models import BagOfWordsClassifier, LSTMClassifier
 from course_lib.training import text_recipes
 from course_lib.training.text_recipes import (
     EncodedReviews, NgramFeatures, bag_batches, encode, lstm_sequences, predict_logits, read_tokenized,
-    read_tokenized_splits, review_ngram_ids, sequence_batches, tokenize_fast, train_lstm, train_nbsvm,
+    read_tokenized_splits, review_ngram_ids, sequence_batches, train_lstm, train_nbsvm,
     validation_split,
 )
 
 REAL_DATA_DIR = os.environ.get("COURSE_DATA_DIR")
-
-TRICKY_TEXTS = [
-    "", "Great movie!!! Loved it?!", "I didn't like it.<br /><br />NOT AT ALL<BR>really<br/>",
-    "'quoted' rock''n''roll a'b'c don't' ''x", "snake_case and under_score_ 42nd 3.14",
-    "Amélie — Fräulein’s “café” naïve", "Kelvin \u212a and İstanbul", "tab\tnew\nline  spaces",
-    "<i>tags</i> & entities &amp; <spoiler>", "e-mail: x@y.com ... ok", "ÀÉÎ ß ﬁ ½ ² ٣",
-]
-
 
 def encoded(*reviews, labels=None):
     """EncodedReviews of reviews given as token lists."""
@@ -47,25 +39,6 @@ def opinion_reviews(n, seed=0, length=20):
         reviews.append(tokens[:length])
         labels.append(label)
     return reviews, labels
-
-
-# ------------------------------------------------------------------------ tokenizing
-
-@pytest.mark.parametrize("text", TRICKY_TEXTS)
-def test_tokenize_fast_gives_tokenizes_tokens(text):
-    assert tokenize_fast(text) == tokenize(text)
-
-
-def test_tokenize_fast_refuses_what_tokenize_refuses():
-    with pytest.raises(TypeError, match="one review as a str"):
-        tokenize_fast(["a list"])
-
-
-@pytest.mark.skipif(not REAL_DATA_DIR, reason="set COURSE_DATA_DIR to compare on the real reviews")
-def test_tokenize_fast_gives_tokenizes_tokens_on_real_reviews():
-    texts, _ = load_imdb("test", root=REAL_DATA_DIR)
-    sample = texts[::50]  # 500 reviews, both labels
-    assert [tokenize_fast(text) for text in sample] == [tokenize(text) for text in sample]
 
 
 # ------------------------------------------------------------------ reviews as word ids
