@@ -1,7 +1,7 @@
 """The PyTorch training loop, written out: one step, one epoch, evaluation (`loop`), and
 `fit`, the loop later assignments train with — metrics per iteration and per epoch in a
-`History`, validation, clipping, schedulers, callbacks (`EarlyStopping`, `ModelCheckpoint`)
-and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
+`History`, validation, clipping, schedulers, callbacks (`EarlyStopping`, `StopAtMinimumRate`,
+`ModelCheckpoint`) and a bit-identical resume from a checkpoint (`checkpoint`); what a network does inside
 (`diagnostics`) and a run, or several side by side, in a few numbers (`summary`);
 gradient accumulation (`accumulation`), and data-parallel training with torch.distributed
 (`distributed`, a script for torchrun, imported on its own: `python -m` runs it); the
@@ -10,7 +10,7 @@ binary classifier's two losses, one-logit BCE and two-class softmax, shown equal
 its own too, so that only a kernel that logs to TensorBoard loads its writer and protobuf).
 """
 from .accumulation import accumulated_step
-from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint, StopAtMinimumRate
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .diagnostics import layer_statistics
 from .fit import TrainingRun, fit
@@ -26,7 +26,8 @@ from .transfer import InEvalMode, few_shot_subset, split_by_classes, transfer_pa
 
 __all__ = [
     "Callback", "CheckpointError", "EarlyStopping", "EpochStats", "EvalStats", "History",
-    "ModelCheckpoint", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table", "evaluate", "fit",
+    "ModelCheckpoint", "StopAtMinimumRate", "TrainingRun", "accumulated_step", "batch_progress", "comparison_table",
+    "evaluate", "fit",
     "layer_statistics", "load_checkpoint", "model_outputs", "run_summary", "save_checkpoint", "train_epoch",
     "train_step",
     "two_class_logits",

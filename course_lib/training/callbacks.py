@@ -1,4 +1,5 @@
 """Code that `fit` calls at fixed points of training: the `Callback` hooks, early stopping
+(on a plateau of the monitored value, or once the learning rate has reached its minimum)
 and checkpointing.
 
 Before `on_train_begin`, `fit` sets `callback.run` to its `TrainingRun` (model, optimizer,
@@ -131,6 +132,65 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.stopped_epoch = state["stopped_epoch"]
         self.best_weights = copy.deepcopy(state["best_weights"])
+
+
+class StopAtMinimumRate(Callback):
+    """Stop once the learning rate has come down to `min_lr` — the rule that ends a run
+    whose rate a `ReduceLROnPlateau(min_lr=...)` lowers at every plateau (fairseq's
+    `--stop-min-lr`): when the rate can fall no further, more epochs change little.
+
+    At every epoch end — after `fit` has stepped the scheduler, so the rate read is the
+    one the next epoch would use — the epoch counts as one at the minimum if every
+    parameter group's rate is at most `min_lr` (one number, or one per group as
+    ReduceLROnPlateau's). A rate within a relative 1e-9 of it counts: 0.001 × 0.1 × 0.1 is
+    1.0000000000000002e-05 in floating point. Training stops at the end of the epoch at
+    which `patience` + 1 epoch ends have been at the minimum: with patience 0 (the
+    default), as soon as the rate reaches it; with patience 1, after one epoch run at the
+    minimum rate. `stopped_epoch` is that epoch (0: it never stopped training).
+
+    It decides on the rate alone; add `EarlyStopping(restore_best_weights=True)` to keep
+    the best epoch's weights.
+    """
+
+    RELATIVE_TOLERANCE = 1e-9
+
+    def __init__(self, min_lr, patience=0):
+        minima = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr]
+        if not minima or not all(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+                                 for value in minima):
+            raise CourseError(f"min_lr is the smallest learning rate, a number >= 0 (or one per parameter group), "
+                              f"got {min_lr!r}")
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
+            raise CourseError(f"patience must be a whole number >= 0 (epochs run at the minimum rate), "
+                              f"got {patience!r}")
+        self.min_lr, self.patience = min_lr, patience
+        self.epochs_at_minimum, self.stopped_epoch = 0, 0
+
+    def on_train_begin(self):
+        self.epochs_at_minimum, self.stopped_epoch = 0, 0
+
+    def at_minimum(self):
+        """Whether every parameter group's learning rate is at (or below) its minimum."""
+        rates = [group["lr"] for group in self.run.optimizer.param_groups]
+        minima = list(self.min_lr) if isinstance(self.min_lr, (list, tuple)) else [self.min_lr] * len(rates)
+        if len(minima) != len(rates):
+            raise CourseError(f"min_lr holds {len(minima)} rates but the optimizer has {len(rates)} parameter "
+                              "groups: give one number, or one per group")
+        return all(rate <= minimum * (1 + self.RELATIVE_TOLERANCE) for rate, minimum in zip(rates, minima))
+
+    def on_epoch_end(self, epoch, logs):
+        if not self.at_minimum():
+            return
+        self.epochs_at_minimum += 1
+        if self.epochs_at_minimum > self.patience:
+            self.stopped_epoch = epoch
+            self.run.stop_training = True
+
+    def state_dict(self):
+        return {"epochs_at_minimum": self.epochs_at_minimum, "stopped_epoch": self.stopped_epoch}
+
+    def load_state_dict(self, state):
+        self.epochs_at_minimum, self.stopped_epoch = state["epochs_at_minimum"], state["stopped_epoch"]
 
 
 class ModelCheckpoint(Callback):

@@ -195,19 +195,28 @@ def _gradient_norm(parameters, max_norm):
     """The global L2 norm of the gradients before clipping; clips in place if max_norm."""
     gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
     if any(gradient.is_sparse for gradient in gradients):
-        return _sparse_aware_gradient_norm(gradients, max_norm)
+        return _sparse_aware_gradient_norm(parameters, max_norm)
     if max_norm is not None:
         return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
     return float(torch.nn.utils.get_total_norm(gradients)) if gradients else 0.0
 
 
-def _sparse_aware_gradient_norm(gradients, max_norm):
+def _sparse_aware_gradient_norm(parameters, max_norm):
     """What clip_grad_norm_ computes, for gradients of which some are sparse (torch's norm
     refuses them): a sparse gradient's norm is that of its values once repeated indices
     are summed (coalesce); the clipping factor max_norm / (norm + 1e-6), at most 1,
-    scales every gradient, as torch's."""
+    scales every gradient, as torch's.
+
+    Each sparse gradient is replaced by its coalesced twin — the same gradient — so that
+    the optimizer, which coalesces it too (SparseAdam, SGD), finds the work done: sorting
+    the ids of a batch of reviews (one per word, repeats and all) cost as much as the rest
+    of a fastText step."""
+    for parameter in parameters:
+        if parameter.grad is not None and parameter.grad.is_sparse:
+            parameter.grad = parameter.grad.coalesce()
+    gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
     total_norm = torch.nn.utils.get_total_norm(
-        [gradient.coalesce().values() if gradient.is_sparse else gradient for gradient in gradients])
+        [gradient.values() if gradient.is_sparse else gradient for gradient in gradients])
     if max_norm is not None:
         factor = torch.clamp(max_norm / (total_norm + 1e-6), max=1.0)
         for gradient in gradients:

@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.errors import CourseError
-from course_lib.training.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from course_lib.training.callbacks import Callback, EarlyStopping, ModelCheckpoint, StopAtMinimumRate
 from course_lib.training.checkpoint import load_checkpoint
 from course_lib.training.fit import fit
 
@@ -106,6 +106,78 @@ def test_monitoring_a_metric_never_logged_names_the_logged_ones(callback):
 def test_early_stopping_refuses_bad_settings(kwargs, message):
     with pytest.raises(CourseError, match=message):
         EarlyStopping(**kwargs)
+
+
+def run_on_rates(callback, rates):
+    """Feed each epoch end's learning rates (one per parameter group), as fit leaves them
+    after the scheduler's step; returns the epochs run."""
+    groups = [{"lr": rate} for rate in rates[0]]
+    callback.run = SimpleNamespace(optimizer=SimpleNamespace(param_groups=groups), stop_training=False)
+    callback.on_train_begin()
+    for epoch, epoch_rates in enumerate(rates, start=1):
+        for group, rate in zip(groups, epoch_rates):
+            group["lr"] = rate
+        callback.on_epoch_end(epoch, {"epoch": epoch})
+        if callback.run.stop_training:
+            return epoch
+    return len(rates)
+
+
+@pytest.mark.parametrize("rates, kwargs, stopped_at", [
+    ([[1e-2], [1e-3], [1e-3], [1e-4], [1e-4], [1e-4]], {"min_lr": 1e-4}, 4),
+    ([[1e-2], [1e-3], [1e-3], [1e-4], [1e-4], [1e-4]], {"min_lr": 1e-4, "patience": 1}, 5),
+    ([[1e-2], [1e-3], [1e-4], [1e-4]], {"min_lr": 1e-5}, 0),  # never reached: runs all epochs
+    ([[1e-2], [1e-5]], {"min_lr": 1e-4}, 2),  # below the minimum counts as reaching it
+    ([[1e-3 * 0.1 * 0.1]], {"min_lr": 1e-5}, 1),  # 1.0000000000000002e-05: rounding noise counts as reached
+    # every group must be at its own minimum
+    ([[1e-4, 1e-2], [1e-4, 1e-3], [1e-4, 1e-4]], {"min_lr": 1e-4}, 3),
+    ([[1e-3, 1e-2], [1e-4, 1e-3]], {"min_lr": [1e-4, 1e-3]}, 2),
+])
+def test_stop_at_minimum_rate_stops_once_every_rate_has_reached_its_minimum(rates, kwargs, stopped_at):
+    stopper = StopAtMinimumRate(**kwargs)
+    epochs = run_on_rates(stopper, rates)
+    assert stopper.stopped_epoch == stopped_at
+    assert epochs == (stopped_at or len(rates))
+
+
+def test_stop_at_minimum_rate_ends_a_run_whose_plateau_scheduler_can_lower_the_rate_no_further():
+    # the score never improves: ReduceLROnPlateau (patience 0) divides the rate by 10 at every
+    # epoch after the first, 1e-3 -> 1e-4 -> 1e-5 (as 1.0000000000000002e-05, which it then
+    # no longer changes: the step to 1e-5 is below its eps)
+    model, train, val = problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=0, min_lr=1e-5)
+    stopper = StopAtMinimumRate(min_lr=1e-5, patience=1)
+    history = fit(model, train, loss_fn=torch.nn.CrossEntropyLoss(), epochs=10, val_loader=val, progress=False,
+                  optimizer=optimizer, scheduler=scheduler, scheduler_monitor="val_score",
+                  metrics={"score": scripted_validation_score(model, [1.0] * 10)}, callbacks=[stopper])
+    assert [record["lr"] for record in history.epochs] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-5])
+    assert stopper.stopped_epoch == len(history) == 4  # the rate reached 1e-5 after epoch 3; one epoch ran at it
+
+
+def test_stop_at_minimum_rate_resumes_its_count_from_its_state():
+    stopper = StopAtMinimumRate(min_lr=1e-4, patience=2)
+    run_on_rates(stopper, [[1e-4], [1e-4]])
+    resumed = StopAtMinimumRate(min_lr=1e-4, patience=2)
+    resumed.load_state_dict(stopper.state_dict())
+    resumed.run = SimpleNamespace(optimizer=SimpleNamespace(param_groups=[{"lr": 1e-4}]), stop_training=False)
+    resumed.on_epoch_end(3, {"epoch": 3})
+    assert resumed.run.stop_training and resumed.stopped_epoch == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"min_lr": -1e-5}, "min_lr is the smallest learning rate"), ({"min_lr": "1e-5"}, "min_lr"),
+    ({"min_lr": []}, "min_lr"), ({"min_lr": 1e-5, "patience": -1}, "patience"),
+    ({"min_lr": 1e-5, "patience": 0.5}, "patience"),
+])
+def test_stop_at_minimum_rate_refuses_bad_settings(kwargs, message):
+    with pytest.raises(CourseError, match=message):
+        StopAtMinimumRate(**kwargs)
+
+
+def test_stop_at_minimum_rate_needs_one_minimum_per_parameter_group():
+    with pytest.raises(CourseError, match="min_lr holds 2 rates but the optimizer has 1 parameter groups"):
+        run_on_rates(StopAtMinimumRate(min_lr=[1e-4, 1e-5]), [[1e-3]])
 
 
 def test_model_checkpoint_saves_only_improvements_or_every_epoch(tmp_path):

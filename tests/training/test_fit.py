@@ -319,3 +319,19 @@ def test_sparse_gradients_are_measured_and_clipped_as_their_dense_twins():
     assert all(norm > 0.1 for norm in histories[0].iteration_series("grad_norm"))  # so clipping acted
     for parameter, expected in zip(sparse.parameters(), dense.parameters()):
         torch.testing.assert_close(parameter, expected)
+
+
+def test_the_optimizer_gets_sparse_gradients_already_coalesced():
+    # SparseAdam coalesces a gradient before its update; fit has done it for the norm, and
+    # hands the optimizer that coalesced gradient rather than sorting the ids twice
+    model, batches = embedding_bag_problem(sparse=True)
+    seen = []
+
+    class RecordingSGD(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append(model.bag.weight.grad.is_coalesced())
+            return super().step(closure)
+
+    quiet_fit(model, batches, epochs=1, loss_fn=torch.nn.BCEWithLogitsLoss(),
+              optimizer=RecordingSGD(model.parameters(), lr=1.0))
+    assert seen == [True] * len(batches)
