@@ -1,36 +1,17 @@
-"""Fixtures of the browser tests: one headless Chromium, JupyterLab in the student's setup
-on a temporary copy of the course, a fresh page per test, a screenshot of every test's
-page in build/test-artifacts/browser/, and what the page showed in a failure's report."""
+"""Fixtures of the browser tests: JupyterLab in the student's setup on a temporary copy of
+the course, a fresh page per test, a screenshot of every test's page in
+build/test-artifacts/browser/, and what the page showed in a failure's report (the
+Chromium and the artifacts folder are tests/conftest.py's, shared with the hub tests)."""
 import shutil
 
 import pytest
 
 import bootstrap
 from course_lib.runmode import GRADING_ENV_VAR
-from tests.browser.lab import CHROMIUM_VARIABLE, LabServer, describe, find_chromium, launch_chromium
+from tests.browser.lab import LabServer, describe
+from tests.conftest import ARTIFACTS
 
-ARTIFACTS = bootstrap.ROOT / "build" / "test-artifacts" / "browser"
 VIEWPORT = {"width": 1400, "height": 900}
-
-
-@pytest.fixture(scope="session")
-def artifacts():
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if find_chromium() is None:
-        pytest.fail("no Chromium to drive: install Debian's (`apt-get install chromium`, as .ci/run does) "
-                    f"or name one in ${CHROMIUM_VARIABLE}; `-m 'not browser'` leaves these tests out")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def student_course(folder):

@@ -22,7 +22,6 @@ import bootstrap
 from course_lib.hub import accounts
 from course_lib.hub.roster import Roster, write_roster
 from course_lib.hub.setup import PASSWORDS_FILE, interpreter_paths, set_up, unreachable_folder
-from tests.browser.conftest import artifacts, chromium  # noqa: F401 - the browser tests' fixtures, shared
 from tests.browser.lab import LAB_TEST_ARGUMENTS, _free_port
 
 # What a course installation holds: the code the kernels import, the role setups, the
