@@ -25,10 +25,10 @@ costs more than the arithmetic it does. Its stages:
   (`build_vocab_from_iterator`, torchtext's order), each cut to its last 300 tokens, and
   `LSTMClassifier` trained under a one-cycle learning rate on batches of similar lengths.
 
-NBSVM's learning rate and epochs were chosen on a validation split of 5 000 of the 25 000
-training reviews (`validation_split`), the model trained on the other 20 000; the other
-settings in an earlier search (benchmarks/README.md says which); benchmarks/imdb.py
-measures them on the test set.
+NBSVM's n-gram length, min_df, learning rate and epochs were chosen on a validation split
+of about 5 000 of the 25 000 training reviews that keeps each film's reviews on one side
+(`film_validation_split`), the model trained on the rest (benchmarks/imdb_settings.py);
+benchmarks/imdb.py measures them on the test set.
 """
 import re
 import time
@@ -46,6 +46,7 @@ from ..data import (
     BagBatches, LengthBucketSampler, PaddedBatches, SequenceDataset, bag_of_words, build_vocab_from_iterator,
     load_imdb, log_count_ratio, tokenize,
 )
+from ..data.preprocessing import grouped_validation_split
 from ..data.sequences import NGRAM_HASH_MULTIPLIER
 from ..errors import CourseError
 from ..models import BagOfWordsClassifier, LSTMClassifier
@@ -148,10 +149,16 @@ def read_tokenized_splits(root=None, stride=1, workers=2):
                          "splits": {"train": train_seconds, "test": test_seconds}}
 
 
-def validation_split(reviews, size, seed=0):
-    """(rest, validation): `size` reviews drawn at random for validation, the others."""
-    order = np.random.default_rng(seed).permutation(len(reviews))
-    return reviews.subset(np.sort(order[size:])), reviews.subset(np.sort(order[:size]))
+def film_validation_split(reviews, films, size, seed=0):
+    """(rest, validation): whole films' reviews drawn for validation until it holds at
+    least `size` of them (`grouped_validation_split`), `films` the film of each review
+    (`load_imdb_movies`): a film on both sides would let a model score on validation
+    what it learned about that film, as 07 measures."""
+    if len(films) != len(reviews):
+        raise CourseError(f"films names the film of each review: {len(films)} films for {len(reviews)} reviews "
+                          f"(with a stride, take films[::stride] as the reviews were)")
+    rest, validation = grouped_validation_split(films, size, np.random.default_rng(seed))
+    return reviews.subset(rest), reviews.subset(validation)
 
 
 # -------------------------------------------------------------------- NBSVM's features
@@ -202,7 +209,7 @@ class NgramFeatures:
     n-grams with an unknown word hash like any other and, absent from training, are
     dropped."""
 
-    def __init__(self, n=3, buckets=2**30, min_df=2):
+    def __init__(self, n=3, buckets=2**30, min_df=3):
         self.n, self.buckets, self.min_df = n, buckets, min_df
         self.word_count = self.kept = None
 
@@ -261,7 +268,7 @@ def bag_batches(bags, labels, batch_size=1000, *, shuffle=False, seed=0):
                       collate_fn=BagBatches())
 
 
-def train_nbsvm(bags, labels, vocab_size, *, epochs=1, batch_size=256, lr=0.01, alpha=1.0, seed=0,
+def train_nbsvm(bags, labels, vocab_size, *, epochs=3, batch_size=256, lr=0.003, alpha=1.0, seed=0,
                 val_loader=None, progress=False):
     """NBSVM: `BagOfWordsClassifier(vocab_size, feature_scale=r)`, r the log-count ratio
     of the binary `bags` (feature ids, as `NgramFeatures.transform` gives them) with

@@ -41,8 +41,9 @@ def test_quick_mode_prints_the_recipe_the_race_and_the_profile_as_json_lines(mon
     for contender in (race["course_recipe"], race["pytorch_examples"]):
         assert len(contender["validation_accuracy_per_epoch"]) == 1  # one epoch each in quick mode
         assert contender["seconds"] is None or contender["seconds"] >= 0
+        assert len(contender["epoch_seconds"]) == 1
     # random labels: nobody reaches 99 %, so there is no ratio
-    assert race["ratio_examples_over_course"] is None
+    assert race["ratio_examples_over_course"] is None and race["ratio_at_least"] is None
 
     assert profile["measurement"] == "profile" and profile["batches"] == 10  # one epoch of the 1200 quick images
     shares = [operator["share"] for operator in profile["top_operators_by_self_cpu"]]
@@ -59,3 +60,22 @@ def test_the_ratio_is_the_examples_seconds_over_the_recipes(monkeypatch):
     race = benchmark.race(fake_mnist("train"), args)
 
     assert race["ratio_examples_over_course"] == 4.5
+
+
+def test_when_the_examples_recipe_gives_up_the_ratio_is_at_least_all_the_seconds_it_trained(monkeypatch):
+    reached = iter([{"seconds": 2.0, "epoch_seconds": [1.0, 1.0]},
+                    {"seconds": None, "epoch_seconds": [3.0, 4.0, 5.0]}])
+    monkeypatch.setattr(benchmark, "seconds_to_target", lambda *arguments: next(reached))
+
+    race = benchmark.race(fake_mnist("train"), benchmark.parse_args(["--quick"]))
+
+    assert race["ratio_examples_over_course"] is None
+    assert race["ratio_at_least"] == 6.0
+
+
+def test_only_runs_the_measurements_named(monkeypatch, capsys):
+    monkeypatch.setattr(benchmark, "load_mnist", fake_mnist)
+
+    returned = benchmark.main(["--quick", "--threads", "1", "--only", "profile"])
+
+    assert [result["measurement"] for result in returned] == ["profile"]

@@ -10,9 +10,8 @@ from course_lib.metrics import binary_accuracy
 from course_lib.models import BagOfWordsClassifier, LSTMClassifier
 from course_lib.training import text_recipes
 from course_lib.training.text_recipes import (
-    EncodedReviews, NgramFeatures, bag_batches, encode, lstm_sequences, predict_logits, read_tokenized,
-    read_tokenized_splits, review_ngram_ids, sequence_batches, train_lstm, train_nbsvm,
-    validation_split,
+    EncodedReviews, NgramFeatures, bag_batches, encode, film_validation_split, lstm_sequences, predict_logits,
+    read_tokenized, read_tokenized_splits, review_ngram_ids, sequence_batches, train_lstm, train_nbsvm,
 )
 
 REAL_DATA_DIR = os.environ.get("COURSE_DATA_DIR")
@@ -69,14 +68,24 @@ def test_a_subset_keeps_the_chosen_reviews_in_the_order_given():
     assert part.token_lists() == [["d", "e", "f"], ["a"], []] and part.labels.tolist() == [1, 0, 0]
 
 
-def test_validation_split_parts_the_reviews():
+def test_film_validation_split_keeps_each_films_reviews_on_one_side():
     reviews = encoded(*[[str(i)] for i in range(10)], labels=list(range(10)))
+    films = ["tt1", "tt1", "tt2", "tt3", "tt3", "tt3", "tt4", "tt5", "tt5", "tt6"]
 
-    rest, validation = validation_split(reviews, 3, seed=1)
+    rest, validation = film_validation_split(reviews, films, 3, seed=1)
 
-    assert len(validation) == 3 and len(rest) == 7
+    assert len(validation) >= 3 and len(rest) + len(validation) == 10
     assert sorted(rest.labels.tolist() + validation.labels.tolist()) == list(range(10))
+    validation_films = {films[label] for label in validation.labels}
+    assert validation_films.isdisjoint(films[label] for label in rest.labels)
     assert [tokens[0] for tokens in validation.token_lists()] == [str(label) for label in validation.labels]
+
+
+def test_film_validation_split_wants_one_film_per_review():
+    reviews = encoded(["a"], ["b"], ["c"], labels=[0, 1, 0])
+
+    with pytest.raises(CourseError, match="2 films for 3 reviews"):
+        film_validation_split(reviews, ["tt1", "tt2"], 1)
 
 
 def fake_imdb(split, root=None):
