@@ -52,13 +52,20 @@ def parse_args(argv=None):
                         help="(default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke run in seconds: every {QUICK_STRIDE}th review of each split, one LSTM epoch")
+    args = parse_common_args(parser, argv)
+    if args.quick:
+        args.lstm_epochs = 1
+    return args
+
+
+def parse_common_args(parser, argv):
+    """`parser`'s arguments with --seed and --data-root, which both IMDB benchmarks take, and
+    args.stride: the reviews kept, every QUICK_STRIDE-th one with --quick."""
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--data-root", default=None,
                         help="folder holding imdb/ (default: $COURSE_DATA_DIR, then the download cache)")
     args = parser.parse_args(argv)
     args.stride = QUICK_STRIDE if args.quick else 1
-    if args.quick:
-        args.lstm_epochs = 1
     return args
 
 

@@ -14,19 +14,24 @@ is never read here.
 import argparse
 import json
 import os
+import sys
 from itertools import product
+from pathlib import Path
 
 import torch
 
-from course_lib.data import load_imdb_movies
-from course_lib.training.text_recipes import (
+# run as a script, this folder is on the path and the course root is not
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.imdb import QUICK_STRIDE, parse_common_args  # noqa: E402
+from course_lib.data import load_imdb_movies  # noqa: E402
+from course_lib.training.text_recipes import (  # noqa: E402
     NgramFeatures, bag_batches, film_validation_split, read_tokenized, train_nbsvm,
 )
 
 NGRAMS = (2, 3)
 MIN_DF = (1, 2, 3)
 LEARNING_RATES = (0.001, 0.003, 0.01)
-QUICK_STRIDE = 25  # every 25th review: 1 000 training reviews
 
 
 def parse_args(argv=None):
@@ -37,11 +42,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke run in seconds: every {QUICK_STRIDE}th training review, one epoch")
-    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    parser.add_argument("--data-root", default=None,
-                        help="folder holding imdb/ (default: $COURSE_DATA_DIR, then the download cache)")
-    args = parser.parse_args(argv)
-    args.stride = QUICK_STRIDE if args.quick else 1
+    args = parse_common_args(parser, argv)
     if args.quick:
         args.epochs = 1
     if args.validation_size is None:

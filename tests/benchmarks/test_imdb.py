@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from benchmarks import imdb as benchmark
 from course_lib.training import text_recipes
@@ -22,14 +21,6 @@ def fake_imdb(split, root=None):
             texts.append(" ".join(rng.permutation(tokens)) + "<br />!")
             labels.append(label)
     return texts, np.array(labels)
-
-
-@pytest.fixture(autouse=True)
-def torch_threads_restored():
-    # main() sets torch's thread count for the whole process
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,6 @@
 choice of the best, and that the test split is never read."""
 import json
 
-import pytest
-import torch
-
 from benchmarks import imdb_settings as search
 from course_lib.training import text_recipes
 from tests.benchmarks.test_imdb import fake_imdb
@@ -13,14 +10,6 @@ from tests.benchmarks.test_imdb import fake_imdb
 def fake_movies(split, root=None):
     """Five reviews per film, in load_imdb's order."""
     return [f"tt{split}{i // 5}" for i in range(500)]
-
-
-@pytest.fixture(autouse=True)
-def torch_threads_restored():
-    # main() sets torch's thread count for the whole process
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_quick_mode_prints_a_line_per_setting_and_the_best_of_them(monkeypatch, capsys):

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from benchmarks import mlp_numpy_vs_torch as benchmark
 
@@ -12,14 +11,6 @@ def fake_mnist(split, root=None):
     rng = np.random.default_rng(0 if split == "train" else 1)
     n = 2000 if split == "train" else 300
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
-
-
-@pytest.fixture(autouse=True)
-def torch_threads_restored():
-    # main() sets torch's thread count for the whole process
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_main_prints_one_json_line_per_implementation_then_the_time_ratio(monkeypatch, capsys):

@@ -2,8 +2,6 @@
 import json
 
 import numpy as np
-import pytest
-import torch
 
 from benchmarks import mnist_cnn as benchmark
 
@@ -12,14 +10,6 @@ def fake_mnist(split, root=None):
     rng = np.random.default_rng(0 if split == "train" else 1)
     n = 3000 if split == "train" else 800
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
-
-
-@pytest.fixture(autouse=True)
-def torch_threads_restored():
-    # main() sets torch's thread count for the whole process
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_quick_mode_prints_the_recipe_the_race_and_the_profile_as_json_lines(monkeypatch, capsys, tmp_path):
