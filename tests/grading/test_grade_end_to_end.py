@@ -11,6 +11,7 @@ import re
 import sys
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -181,7 +182,8 @@ def graded_class(tmp_path_factory, monkeypatch_module):
 
     monkeypatch_module.setattr(grade_module, "_run_jobs", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        grade(COURSE_ROOT, submissions, out, options)
+        # one worker: a second one would be killed mid-submission, its grading thrown away
+        grade(COURSE_ROOT, submissions, out, replace(options, workers=1))
     monkeypatch_module.setattr(grade_module, "_run_jobs", real_run_jobs)
     finished_first = {path.parent.name for path in (out / ".state" / "results").rglob("*.json")}
     resumed = grade(COURSE_ROOT, submissions, out, options)
