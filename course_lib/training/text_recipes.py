@@ -44,9 +44,8 @@ from torch.utils.data import DataLoader
 
 from ..data import (
     BagBatches, LengthBucketSampler, PaddedBatches, SequenceDataset, bag_of_words, build_vocab_from_iterator,
-    load_imdb, log_count_ratio, tokenize,
+    grouped_validation_split, load_imdb, log_count_ratio, tokenize,
 )
-from ..data.preprocessing import grouped_validation_split
 from ..data.sequences import NGRAM_HASH_MULTIPLIER
 from ..errors import CourseError
 from ..models import BagOfWordsClassifier, LSTMClassifier
