@@ -105,7 +105,11 @@ def main(argv):
     os.chdir(ROOT)
     ensure_environment()
     if command == "test":
-        exec_in_environment("python", "-m", "pytest", *rest)
+        # The suite starts a hundred Python processes (kernels, graders) that import the same
+        # course_lib: with bytecode caching off (PYTHONDONTWRITEBYTECODE, which containers
+        # often set), each compiles it again (0.5 s a kernel) and each pytest worker
+        # re-rewrites every test module.
+        exec_in_environment("python", "-m", "pytest", *rest, PYTHONDONTWRITEBYTECODE="")
     role = "instructor" if command == "instructor" else "student"
     folder, arguments = lab_launch(role, grades)
     os.chdir(folder)

@@ -37,9 +37,11 @@ LAB_SETTINGS = {
 }
 CELL_SECONDS = 300
 # JupyterLab's settings for being driven by a test: the app reachable from the page
-# (window.jupyterapp), no update check.
+# (window.jupyterapp), no update check, and the kernels a test ends killed at once (a
+# clean exit with torch loaded takes a second, and the next test waits for it).
 LAB_TEST_ARGUMENTS = ("--LabApp.expose_app_in_browser=True",
-                      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+                      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                      "--KernelManager.shutdown_wait_time=0")
 
 
 def find_chromium():
